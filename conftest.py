@@ -1,0 +1,57 @@
+"""Root conftest: hooks only (profiles, report header, isolation, gpu gating, measurement capture).
+
+Hypothesis profiles: `ci` (the default when CI=true, derandomized), `dev` (the default otherwise), `thorough`
+(exhaustive, for upgrade verification). Pick one with `--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
+No framework is imported here at collection time: tests and fixtures import them.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from equivalence import _runtime
+from equivalence.compare import MEASUREMENTS
+
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                     HealthCheck.function_scoped_fixture])
+# ci: few, reproducible examples (each example runs two frameworks; the budget is < 5 min on 2 cores).
+settings.register_profile("ci", max_examples=6, derandomize=True, print_blob=True, **_COMMON)
+settings.register_profile("dev", max_examples=15, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=300, print_blob=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink], **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_report_header(config):
+    vers = " ".join(f"{k}={v}" for k, v in _runtime.versions().items())
+    return [f"equivalence: {vers}", f"hypothesis profile: {settings.get_current_profile_name()}",
+            f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')} OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}"]
+
+
+def pytest_runtest_setup(item):
+    """gpu tests run only where torch sees CUDA; checked at setup, never at collection."""
+    if item.get_closest_marker("gpu") and not _runtime.torch_cuda_available():
+        pytest.skip("gpu: torch sees no CUDA device on this machine")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_frameworks(request):
+    """Seed from the test id, TF32 off, and restore every global framework setting afterwards."""
+    with _runtime.isolated(_runtime.seed_for(request.node.nodeid)):
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    MEASUREMENTS.clear()
+    try:
+        return (yield)
+    finally:
+        if MEASUREMENTS:
+            item.user_properties.append(("equivalence_measurements", list(MEASUREMENTS)))
+        MEASUREMENTS.clear()
+
+# Plugins kept in the package so each concern lives in one module.
+pytest_plugins = ["equivalence._plugin_report", "equivalence._plugin_differences", "equivalence._plugin_gpu"]

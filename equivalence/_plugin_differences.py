@@ -1,0 +1,1 @@
+"""pytest plugin: differences (loaded from the root conftest)."""

@@ -1,0 +1,1 @@
+"""pytest plugin: gpu (loaded from the root conftest)."""

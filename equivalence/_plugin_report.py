@@ -1,0 +1,1 @@
+"""pytest plugin: report (loaded from the root conftest)."""

@@ -1,0 +1,25 @@
+"""The known-differences catalogue: every behaviour difference and default, recorded once as data.
+
+Add an entry by appending a `KnownDifference` to the list of its area module (one module per area family).
+"""
+from __future__ import annotations
+
+from ._entry import AREAS, KnownDifference, MalformedDifference, StaleDifference, build_registry
+
+DIFFERENCES: list[KnownDifference] = build_registry()
+
+
+def lookup(family: str, name: str, dtype: str | None = None) -> list[KnownDifference]:
+    """Entries whose `applies_to` selects this property-test case."""
+    return [d for d in DIFFERENCES if d.matches(family, name, dtype)]
+
+
+def by_id(entry_id: str) -> KnownDifference:
+    """The entry with this id; KeyError names the unknown id."""
+    for d in DIFFERENCES:
+        if d.id == entry_id:
+            return d
+    raise KeyError(f"no catalogue entry {entry_id!r}")
+
+
+__all__ = ["AREAS", "DIFFERENCES", "KnownDifference", "MalformedDifference", "StaleDifference", "by_id", "lookup"]

@@ -1,0 +1,144 @@
+"""The KnownDifference record: one behaviour difference (or default) between TF/Keras and PyTorch, as data.
+
+Each entry carries a tiny deterministic `witness` that runs BOTH frameworks and returns what each one did, and the
+`expected` values each is documented to give. `check()` compares the two: an upgrade that changes either side
+(not only one that makes them agree) makes the entry stale, and the message names the entry and what was observed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+AREAS = (
+    "op-semantics", "layer-defaults", "layouts", "losses", "optimizers", "gradients",
+    "dtypes", "devices", "modes", "data-pipelines", "numerics",
+)
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class MalformedDifference(ValueError):
+    """A catalogue entry is missing a field or has an invalid one; the message names the entry."""
+
+
+class StaleDifference(AssertionError):
+    """A catalogue entry no longer describes what the installed frameworks do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class KnownDifference:
+    id: str  # stable slug, never reused: 'adam-epsilon-default'
+    area: str  # one of AREAS
+    title: str  # one-line statement of the difference
+    tf: str  # how TensorFlow / Keras behaves
+    torch: str  # how PyTorch behaves
+    witness: Callable[[], dict[str, Any]]  # runs both frameworks; returns {"tf": observed, "torch": observed}
+    expected: dict[str, Any]  # {"tf": documented value, "torch": documented value}
+    snippet_tf: str  # minimal code a reader can paste (shown in the rendered catalogue)
+    snippet_torch: str
+    evidence: str  # where it is documented: API doc, source file, upstream issue
+    mapping: str = ""  # how to make the two agree ("" when nothing does)
+    applies_to: tuple[str, ...] = ()  # selectors 'family:name[:dtype]' of the property tests this explains
+    atol: float = 0.0  # slack when comparing observed floats with `expected` (witness values are exact by default)
+    gotcha: bool = False  # also shown in the gotchas section
+
+    def __post_init__(self):
+        problems = []
+        if not isinstance(self.id, str) or not _SLUG.match(self.id):
+            problems.append(f"id {self.id!r} is not a lowercase-hyphen slug")
+        if self.area not in AREAS:
+            problems.append(f"area {self.area!r} is not one of {AREAS}")
+        for name in ("title", "tf", "torch", "snippet_tf", "snippet_torch", "evidence"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                problems.append(f"{name} is empty")
+        if not callable(self.witness):
+            problems.append("witness is not callable")
+        if not isinstance(self.expected, dict) or set(self.expected) != {"tf", "torch"}:
+            problems.append(f"expected must be a dict with exactly the keys 'tf' and 'torch', got {self.expected!r}")
+        for sel in self.applies_to:
+            if sel.count(":") not in (1, 2):
+                problems.append(f"selector {sel!r} is not 'family:name[:dtype]'")
+        if problems:
+            raise MalformedDifference(f"catalogue entry {self.id!r}: " + "; ".join(problems))
+
+    def matches(self, family: str, name: str, dtype: str | None = None) -> bool:
+        """True when one of `applies_to` selects this family/name(/dtype); '*' is a wildcard."""
+        for sel in self.applies_to:
+            parts = sel.split(":")
+            fam, nm, dt = parts[0], parts[1], (parts[2] if len(parts) == 3 else "*")
+            if fam in ("*", family) and nm in ("*", name) and (dt == "*" or dtype is None or dt == dtype):
+                return True
+        return False
+
+    def observe(self) -> dict[str, Any]:
+        """Run the witness; a witness that raises is reported with this entry's id."""
+        try:
+            observed = self.witness()
+        except Exception as exc:  # noqa: BLE001 - re-raised with the entry named
+            raise MalformedDifference(f"catalogue entry {self.id!r}: witness raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(observed, dict) or set(observed) != {"tf", "torch"}:
+            raise MalformedDifference(f"catalogue entry {self.id!r}: witness must return {{'tf':..., 'torch':...}}, got {observed!r}")
+        return {k: normalise(v) for k, v in observed.items()}
+
+    def check(self) -> dict[str, Any]:
+        """Observe both sides and assert both match `expected`; return the observations."""
+        observed = self.observe()
+        stale = [side for side in ("tf", "torch") if not same(observed[side], normalise(self.expected[side]), self.atol)]
+        if stale:
+            lines = [f"catalogue entry {self.id!r} is stale: {self.title}"]
+            for side in stale:
+                lines.append(f"  {side}: documented {normalise(self.expected[side])!r}, observed {observed[side]!r}")
+            if observed["tf"] == observed["torch"] or same(observed["tf"], observed["torch"], self.atol):
+                lines.append("  the two frameworks now AGREE on the witness: the difference may be gone upstream")
+            lines.append("  update the entry (expected/tf/torch text) in equivalence/differences/ or report the regression")
+            raise StaleDifference("\n".join(lines))
+        return observed
+
+
+def normalise(value: Any) -> Any:
+    """Framework tensors/arrays -> nested Python lists/scalars, so observations are JSON-able and comparable."""
+    if hasattr(value, "detach") or hasattr(value, "numpy"):
+        from ..compare import to_numpy
+
+        value = to_numpy(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): normalise(v) for k, v in value.items()}
+    return value
+
+
+def same(a: Any, b: Any, atol: float) -> bool:
+    """Structural equality with NaN == NaN and an absolute slack for floats."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, atol) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], atol) for k in a)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b and type(a) is type(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= atol
+    return a == b
+
+
+def build_registry(*groups: list[KnownDifference]) -> list[KnownDifference]:
+    """Concatenate area lists, rejecting duplicate ids (ids are never reused)."""
+    seen: dict[str, KnownDifference] = {}
+    for group in groups:
+        for entry in group:
+            if entry.id in seen:
+                raise MalformedDifference(f"duplicate catalogue id {entry.id!r} ({entry.title!r} and {seen[entry.id].title!r})")
+            seen[entry.id] = entry
+    return list(seen.values())
