@@ -4,9 +4,12 @@ Add an entry by appending a `KnownDifference` to the list of its area module (on
 """
 from __future__ import annotations
 
+from . import gpu, layers, ops, runtime, training
 from ._entry import AREAS, KnownDifference, MalformedDifference, StaleDifference, build_registry
 
-DIFFERENCES: list[KnownDifference] = build_registry()
+DIFFERENCES: list[KnownDifference] = build_registry(
+    layers.ENTRIES, ops.ENTRIES, training.ENTRIES, runtime.ENTRIES, gpu.ENTRIES
+)
 
 
 def lookup(family: str, name: str, dtype: str | None = None) -> list[KnownDifference]:

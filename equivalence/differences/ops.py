@@ -1,0 +1,6 @@
+"""Known differences: ops area (one KnownDifference per entry; append to ENTRIES)."""
+from __future__ import annotations
+
+from ._entry import KnownDifference
+
+ENTRIES: list[KnownDifference] = []
