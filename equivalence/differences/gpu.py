@@ -1,6 +1,148 @@
-"""Known differences: gpu area (one KnownDifference per entry; append to ENTRIES)."""
+"""Known differences: GPU and mixed-precision defaults (one KnownDifference per entry; append to ENTRIES).
+
+Every witness runs on a CPU-only machine too: the flags and policies that decide GPU behaviour are readable
+without a GPU. TF32 and determinism defaults are read from `devices.framework_defaults()`, the snapshot the gpu
+plugin takes before the root conftest's isolation switches TF32 off in each test. The measured *effect* of TF32 on
+a GPU lives in tests/test_gpu.py (`test_gpu_tf32_error_measured`) and docs/gpu.md.
+"""
 from __future__ import annotations
 
+import numpy as np
+
+from .. import _runtime, devices
 from ._entry import KnownDifference
 
-ENTRIES: list[KnownDifference] = []
+
+def _tf32_defaults() -> dict:
+    d = devices.framework_defaults()
+    tf = d["tf"] and {"tensor_float_32": d["tf"]["tensor_float_32"]}
+    torch = {k: d["torch"][k] for k in ("matmul_allow_tf32", "cudnn_allow_tf32")}
+    return {"tf": tf, "torch": torch}
+
+
+def _autocast_dtypes() -> dict:
+    torch, keras = _runtime.torch(), _runtime.keras()
+    policy = keras.mixed_precision.Policy("mixed_float16")
+    dense = keras.layers.Dense(2, dtype=policy)
+    y_tf = dense(np.ones((1, 3), np.float32))
+    linear = torch.nn.Linear(3, 2)
+    with torch.autocast("cpu"):
+        y_torch = linear(torch.ones(1, 3))
+    return {
+        "tf": {"compute": policy.compute_dtype, "variable": policy.variable_dtype,
+               "dense_output_cpu": y_tf.dtype.name, "kernel": dense.kernel.dtype},
+        "torch": {"autocast_cuda": str(torch.get_autocast_dtype("cuda")).removeprefix("torch."),
+                  "autocast_cpu": str(torch.get_autocast_dtype("cpu")).removeprefix("torch."),
+                  "linear_output_cpu": str(y_torch.dtype).removeprefix("torch."),
+                  "weight": str(linear.weight.dtype).removeprefix("torch.")},
+    }
+
+
+def _loss_scale_defaults() -> dict:
+    torch, keras = _runtime.torch(), _runtime.keras()
+    wrapper = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
+    previous = keras.mixed_precision.dtype_policy().name
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        model.compile(optimizer="sgd", loss="mse")
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
+    scaler = torch.amp.GradScaler("cpu")
+    return {
+        "tf": {"initial_scale": float(wrapper.initial_scale), "growth_steps": int(wrapper.dynamic_growth_steps),
+               "compile_wraps": type(model.optimizer).__name__},
+        "torch": {"init_scale": scaler.get_scale(), "growth_interval": scaler.get_growth_interval(),
+                  "growth_factor": scaler.get_growth_factor(), "backoff_factor": scaler.get_backoff_factor()},
+    }
+
+
+def _device_mixing() -> dict:
+    torch, tf = _runtime.torch(), _runtime.tf()
+    # A CPU-only machine has no second real device for torch; the 'meta' device goes through the same check.
+    try:
+        torch.nn.Linear(2, 2, device="meta")(torch.ones(1, 2))
+        torch_result = "no error"
+    except RuntimeError as exc:
+        torch_result = f"RuntimeError: {exc}"
+    return {"tf": {"soft_device_placement": bool(tf.config.get_soft_device_placement())},
+            "torch": {"mixed_devices": torch_result}}
+
+
+ENTRIES: list[KnownDifference] = [
+    KnownDifference(
+        id="tf32-default",
+        area="numerics",
+        title="TensorFlow runs float32 matmul/conv in TF32 on Ampere+ GPUs by default; PyTorch does so only for cuDNN conv",
+        tf="tf.config.experimental.tensor_float_32_execution_enabled() is True by default: float32 matmuls and "
+           "convolutions on compute capability >= 8.0 round inputs to a 10-bit mantissa (~1e-3 relative error).",
+        torch="torch.backends.cuda.matmul.allow_tf32 is False by default (full float32 matmul) but "
+              "torch.backends.cudnn.allow_tf32 is True (cuDNN convolutions use TF32).",
+        witness=_tf32_defaults,
+        expected={"tf": {"tensor_float_32": True},
+                  "torch": {"matmul_allow_tf32": False, "cudnn_allow_tf32": True}},
+        snippet_tf="tf.config.experimental.enable_tensor_float_32_execution(False)  # true float32",
+        snippet_torch="torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False",
+        evidence="tf.config.experimental.enable_tensor_float_32_execution docs; PyTorch notes/cuda.rst "
+                 "'TensorFloat-32 (TF32) on Ampere (and later) devices'; measured error: docs/gpu.md",
+        mapping="Switch TF32 off on both sides for correctness runs (the root conftest does, as Keras' conftest does), "
+                "or compare GPU matmul/conv at the TF32 tolerance.",
+        gotcha=True,
+    ),
+    KnownDifference(
+        id="mixed-precision-half-dtype",
+        area="dtypes",
+        title="Keras 'mixed_float16' computes in float16 on every device; torch.autocast defaults to float16 on CUDA "
+              "but bfloat16 on CPU",
+        tf="Policy('mixed_float16'): compute float16, variables float32, on CPU and GPU alike.",
+        torch="torch.autocast(device_type) picks torch.get_autocast_dtype(device): float16 for 'cuda', bfloat16 for "
+              "'cpu'; parameters stay float32.",
+        witness=_autocast_dtypes,
+        expected={"tf": {"compute": "float16", "variable": "float32", "dense_output_cpu": "float16",
+                         "kernel": "float32"},
+                  "torch": {"autocast_cuda": "float16", "autocast_cpu": "bfloat16",
+                            "linear_output_cpu": "bfloat16", "weight": "float32"}},
+        snippet_tf="keras.mixed_precision.set_dtype_policy('mixed_float16')",
+        snippet_torch="with torch.autocast('cpu'): y = model(x)  # bfloat16 unless dtype=torch.float16",
+        evidence="keras.mixed_precision.Policy docs; torch.amp docs (CPU autocast 'dtype defaults to bfloat16')",
+        mapping="Pass dtype explicitly: torch.autocast(dev, dtype=torch.float16) <-> 'mixed_float16', "
+                "dtype=torch.bfloat16 <-> 'mixed_bfloat16'.",
+        gotcha=True,
+    ),
+    KnownDifference(
+        id="loss-scale-defaults",
+        area="optimizers",
+        title="Dynamic loss scaling starts at 2**15 in Keras and 2**16 in PyTorch; Keras adds it automatically",
+        tf="LossScaleOptimizer(initial_scale=32768.0, dynamic_growth_steps=2000), growth x2 / backoff x0.5 fixed; "
+           "Model.compile wraps the optimizer in it automatically under the 'mixed_float16' global policy.",
+        torch="torch.amp.GradScaler(init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000), "
+              "created and called explicitly (scale / step / update).",
+        witness=_loss_scale_defaults,
+        expected={"tf": {"initial_scale": 32768.0, "growth_steps": 2000, "compile_wraps": "LossScaleOptimizer"},
+                  "torch": {"init_scale": 65536.0, "growth_interval": 2000, "growth_factor": 2.0,
+                            "backoff_factor": 0.5}},
+        snippet_tf="opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())",
+        snippet_torch="scaler = torch.amp.GradScaler('cuda')",
+        evidence="keras/src/optimizers/loss_scale_optimizer.py; keras/src/trainers/trainer.py (compile); "
+                 "torch/amp/grad_scaler.py",
+        mapping="GradScaler(init_scale=2.0**15) or LossScaleOptimizer(initial_scale=2.0**16); the update formulas "
+                "agree after that (one step compared in tests/test_gpu.py on CUDA).",
+    ),
+    KnownDifference(
+        id="device-mixing",
+        area="devices",
+        title="TensorFlow copies tensors between devices implicitly; PyTorch raises on operands on different devices",
+        tf="Soft device placement is on by default: an op whose inputs live on CPU and GPU runs anyway, TF copies.",
+        torch="A tensor op with operands on two devices raises RuntimeError ('Expected all tensors to be on the same "
+              "device'); only 0-dim CPU tensors are exempt. Witnessed here with the 'meta' device; with CUDA tensors "
+              "in tests/test_gpu.py.",
+        witness=_device_mixing,
+        expected={"tf": {"soft_device_placement": True},
+                  "torch": {"mixed_devices": "RuntimeError: Tensor on device meta is not on the expected device cpu!"}},
+        snippet_tf="with tf.device('/GPU:0'): y = x_on_cpu @ w  # copied implicitly",
+        snippet_torch="model.to('cuda'); y = model(x.to('cuda'))  # move inputs explicitly",
+        evidence="tf.config.set_soft_device_placement docs; PyTorch CUDA semantics notes",
+        mapping="Move inputs to the model's device explicitly in torch (x.to(next(model.parameters()).device)).",
+        gotcha=True,
+    ),
+]
