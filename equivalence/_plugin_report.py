@@ -1,1 +1,171 @@
-"""pytest plugin: report (loaded from the root conftest)."""
+"""pytest plugin (loaded from the root conftest): ``--equivalence-report PATH`` writes a run report.
+
+What it records is described in equivalence/report/schema.py. It collects on the controller only, in
+``pytest_runtest_logreport``: under pytest-xdist the measurements the root conftest attaches to
+``item.user_properties`` travel with each TestReport from the workers to the controller.
+
+Catalogue entries: a test that observes an entry can hand its observation over with
+``request.node.user_properties.append((OBSERVED_KEY, {"id": entry.id, "observed": observed}))``; every entry of
+``equivalence.differences.DIFFERENCES`` that no test observed is observed here at session end (isolated and
+seeded like a test), so the report always holds every entry's observed values.
+"""
+from __future__ import annotations
+
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+MEASUREMENTS_KEY = "equivalence_measurements"  # attached by the root conftest (list of Comparison.record())
+OBSERVED_KEY = "equivalence_observed"  # {"id": entry id, "observed": {"tf": ..., "torch": ...}}
+FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # marker -> family
+_MESSAGE_LINES = 40  # a failure message is kept whole up to this many lines (Comparison.render() is ~8 lines)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("equivalence")
+    group.addoption("--equivalence-report", metavar="PATH", default=None,
+                    help="write a JSON run report (outcomes, measured errors vs tolerance, catalogue observations)")
+
+
+def pytest_configure(config):
+    path = config.getoption("equivalence_report", None)
+    if path and not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
+        config.pluginmanager.register(ReportCollector(config, path), "equivalence-report-collector")
+
+
+def family_of(nodeid: str, keywords) -> str:
+    """The suite family of a test: its family marker, else the test file's `test_<family>` name, else 'other'."""
+    for name in FAMILIES:
+        if name in keywords:
+            return name
+    stem = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
+    return stem if stem in FAMILIES else "other"
+
+
+def message_of(report) -> str:
+    """The reason a phase did not pass: the exception message for failures, the reason for skips."""
+    longrepr = report.longrepr
+    if longrepr is None:
+        return ""
+    if isinstance(longrepr, tuple):  # skip: (path, lineno, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(longrepr)
+    return "\n".join(text.splitlines()[:_MESSAGE_LINES])
+
+
+def aggregate(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Fold Comparison.record() rows into one worst-case row per '<what>: <a> vs <b>'."""
+    out: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        key = f"{rec['what']}: {rec['a']} vs {rec['b']}"
+        row = out.get(key)
+        if row is None:
+            out[key] = dict(_row(rec), n=1, ok=bool(rec["ok"]))
+            continue
+        if _worse(rec["error_over_tol"], row["error_over_tol"]):
+            row.update(atol=rec["atol"], rtol=rec["rtol"], error_over_tol=rec["error_over_tol"], dtype=rec["dtype"])
+        row["max_abs"] = max(row["max_abs"], rec["max_abs"])
+        row["max_rel"] = max(row["max_rel"], rec["max_rel"])
+        row["n"] += 1
+        row["ok"] = row["ok"] and bool(rec["ok"])
+    return dict(sorted(out.items()))
+
+
+def _row(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: rec[k] for k in ("max_abs", "max_rel", "atol", "rtol", "error_over_tol", "dtype")}
+
+
+def _worse(x: float, y: float) -> bool:
+    return (math.isnan(x) and not math.isnan(y)) or x > y
+
+
+def _phase_outcome(report) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.when != "call" and report.failed:
+        return "error"
+    return report.outcome
+
+
+class ReportCollector:
+    """Gathers per-case outcomes and measurements on the controller, and writes the report at session end."""
+
+    def __init__(self, config, path: str):
+        self.config = config
+        self.path = path
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.observed: dict[str, Any] = {}
+        self.started = time.time()
+
+    def pytest_runtest_logreport(self, report):
+        case = self.cases.setdefault(report.nodeid, {"outcome": "passed", "message": "", "measurements": {},
+                                                     "family": family_of(report.nodeid, report.keywords)})
+        outcome = _phase_outcome(report)
+        if report.when == "call" or outcome != "passed" and case["outcome"] == "passed":
+            case["outcome"] = outcome
+            if outcome != "passed":
+                case["message"] = message_of(report) or (getattr(report, "wasxfail", "") or "")
+        for name, value in report.user_properties:
+            if name == MEASUREMENTS_KEY:
+                case["measurements"] = aggregate(value)
+            elif name == OBSERVED_KEY:
+                self.observed[value["id"]] = value["observed"]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        from equivalence import _runtime
+        from equivalence.report import schema
+        from hypothesis import settings
+
+        catalogue = observe_catalogue(self.observed)
+        report = schema.build(versions=_runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
+                              cases=self.cases, catalogue=catalogue, run=self._run_metadata(int(exitstatus)))
+        schema.write(report, self.path)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.write_sep("-", f"equivalence run report: {self.path}")
+
+    def _run_metadata(self, exitstatus: int) -> dict[str, Any]:
+        return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+                "duration_s": round(time.time() - self.started, 1), "exitstatus": exitstatus,
+                "argv": [str(a) for a in self.config.invocation_params.args], "host": platform.node(),
+                "python": sys.version.split()[0], "platform": platform.platform(), "git_commit": _git_commit(),
+                "workers": getattr(self.config.option, "numprocesses", None) or 0}
+
+
+def observe_catalogue(observed_in_run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every catalogue entry with its observed values (from the run, else observed now) and its status."""
+    from equivalence import _runtime, differences
+    from equivalence.differences._entry import normalise, same
+
+    out = {}
+    for entry in differences.DIFFERENCES:
+        row = {"area": entry.area, "title": entry.title, "expected": normalise(entry.expected),
+               "atol": entry.atol, "observed": observed_in_run.get(entry.id), "error": ""}
+        if row["observed"] is None:
+            try:
+                with _runtime.isolated(_runtime.seed_for(entry.id)):
+                    row["observed"] = entry.observe()
+            except Exception as exc:  # noqa: BLE001 - a broken witness is reported, not fatal to the report
+                row["error"] = f"{type(exc).__name__}: {exc}"
+        ok = row["observed"] is not None and all(
+            same(row["observed"][side], row["expected"][side], entry.atol) for side in ("tf", "torch"))
+        row["status"] = "error" if row["error"] else ("documented" if ok else "stale")
+        out[entry.id] = row
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=os.path.dirname(os.path.abspath(__file__)))
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
