@@ -1,0 +1,158 @@
+"""Spec-built model pairs: one spec -> a Keras model and a torch module holding ONE canonical weight set.
+
+    >>> pair = build_pair(seed_models()["seed_mlp"], seed=0)
+    >>> x = pair.sample_input(seed=1)
+    >>> assert_equivalent(pair.forward_tf(x), pair.forward_torch(x), pair.reference(x), tol=pair.tolerance(x), ...)
+
+Tolerance rule for a whole model (`Pair.tolerance`): ``tolerances.tolerance(float32, depth=D, scale=S)`` with
+  D = (sum over layers of sqrt(K_l))**2, K_l = the accumulation length of one output element of layer l
+      (Dense: fan-in; Conv: kh*kw*C_in/groups; pooling: window; BatchNorm/LayerNorm: the reduced count;
+      LSTM/GRU: T*(C_in + units); softmax: C; elementwise: 1), because layer errors add relatively and each layer
+      contributes ~ACC_FACTOR*u*sqrt(K_l), so the per-layer terms sum to ACC_FACTOR*u*sqrt(D);
+  S = max |value| over every node of the float64 reference (input included): rounding errors scale with the
+      magnitude of the terms summed, not with the (possibly softmax-squashed) output.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _reference, _runtime
+from .compare import to_numpy
+from .spec import INPUT, ModelSpec, layer
+from .tolerances import Tolerance, tolerance
+from .weights import Weights, init_weights, load_keras, load_torch, read_keras, read_torch
+
+
+def seed_models() -> dict[str, ModelSpec]:
+    """The seed's three models, built through the spec."""
+    relu = dict(activation="relu")
+    return {
+        "seed_mlp": ModelSpec("seed_mlp", (32,), (layer("dense", units=64, **relu), layer("dense", units=10))),
+        # The Keras CIFAR-10 tutorial CNN: three 3x3 VALID convs, two max-pools, softmax head.
+        "seed_cnn_keras": ModelSpec("seed_cnn_keras", (32, 32, 3), (
+            layer("conv2d", filters=32, kernel_size=3, **relu), layer("max_pool2d", pool_size=2),
+            layer("conv2d", filters=64, kernel_size=3, **relu), layer("max_pool2d", pool_size=2),
+            layer("conv2d", filters=64, kernel_size=3, **relu), layer("flatten"),
+            layer("dense", units=64, **relu), layer("dense", units=10, activation="softmax"))),
+        # The PyTorch CIFAR-10 CNN: two padded (padding=1 == 'same') 3x3 convs, pools, logits head.
+        "seed_cnn_torch": ModelSpec("seed_cnn_torch", (32, 32, 3), (
+            layer("conv2d", filters=32, kernel_size=3, padding="same", **relu), layer("max_pool2d", pool_size=2),
+            layer("conv2d", filters=64, kernel_size=3, padding="same", **relu), layer("max_pool2d", pool_size=2),
+            layer("flatten"), layer("dense", units=64, **relu), layer("dense", units=10))),
+    }
+
+
+def layer_depths(spec: ModelSpec, batch: int = 4) -> dict[str, int]:
+    """K_l per layer: how many terms are accumulated into one output element (see the module docstring)."""
+    out = {}
+    for l in spec.layers:
+        x, p = spec.shapes[spec.sources(l)[0]], l.params
+        ks = p.get("kernel_size", p.get("pool_size", 1))
+        n = 1 if l.kind == "conv1d" else 2
+        window = ks**n if isinstance(ks, int) else math.prod(ks)
+        k = {
+            "dense": x[-1], "conv1d": window * x[-1] // p.get("groups", 1),
+            "conv2d": window * x[-1] // p.get("groups", 1), "avg_pool2d": window,
+            "global_avg_pool2d": math.prod(x[:2]), "batch_norm": batch * math.prod(x[:-1]), "layer_norm": x[-1],
+            "lstm": x[0] * (x[-1] + p.get("units", 0)), "gru": x[0] * (x[-1] + p.get("units", 0)),
+            "add": len(spec.sources(l)),
+        }.get(l.kind, 1)
+        if "softmax" in (p.get("activation"), p.get("fn")):
+            k += spec.shapes[l.name][-1]
+        out[l.name] = max(int(k), 1)
+    return out
+
+
+def accumulation_depth(spec: ModelSpec, batch: int = 4) -> int:
+    """D = (sum_l sqrt(K_l))**2 (see the module docstring)."""
+    return int(math.ceil(sum(math.sqrt(k) for k in layer_depths(spec, batch).values()) ** 2))
+
+
+@dataclasses.dataclass(eq=False)
+class Pair:
+    """A Keras model and a torch module built from one spec and loaded with the same canonical weights."""
+
+    spec: ModelSpec
+    keras: Any
+    torch: Any
+    weights: Weights
+
+    def __repr__(self):
+        return f"Pair<{self.spec.name}>"
+
+    def forward_tf(self, x, training: bool = False) -> np.ndarray:
+        """Keras forward on canonical (channels-last) input."""
+        tf = _runtime.tf()
+        return to_numpy(self.keras(tf.constant(np.asarray(x, self.spec.input_dtype)), training=training))
+
+    def forward_torch(self, x, training: bool = False) -> np.ndarray:
+        """torch forward: input converted to torch layout (NCHW; int64 ids), output converted back."""
+        from ._torch import from_torch_layout, to_torch_layout
+
+        torch = _runtime.torch()
+        x = np.asarray(x)
+        t = torch.from_numpy(x.astype(np.int64) if self.spec.input_dtype == "int32" else to_torch_layout(
+            x.astype(np.float32)))
+        was_training = self.torch.training
+        self.torch.train(training)
+        try:
+            with torch.no_grad():
+                y = self.torch(t)
+        finally:
+            self.torch.train(was_training)
+        return from_torch_layout(to_numpy(y), self.torch)
+
+    def trace(self, x, training: bool = False) -> dict[str, np.ndarray] | None:
+        """Every node's float64 reference value, or None."""
+        return _reference.trace(self.spec, self.weights, x, training=training)
+
+    def reference(self, x, training: bool = False) -> np.ndarray | None:
+        """float64 NumPy forward (None where no deterministic reference exists, e.g. training-mode dropout)."""
+        return _reference.forward(self.spec, self.weights, x, training=training)
+
+    def sample_input(self, seed: int, batch: int = 4) -> np.ndarray:
+        """A deterministic input batch: N(0, 1) float32, or token ids below the embedding's input_dim."""
+        rng = np.random.default_rng(seed)
+        shape = (batch, *self.spec.input_shape)
+        if self.spec.input_dtype == "int32":
+            return rng.integers(0, self.spec.layers[0]["input_dim"], shape).astype(np.int32)
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def tolerance(self, x, training: bool = False, values: dict | None = None) -> Tolerance:
+        """The module rule: float32, depth D from the spec, scale S from the reference trace."""
+        values = values if values is not None else self.trace(x, training)
+        nodes = [np.abs(np.asarray(v, np.float64)) for v in (values or {}).values() if np.size(v)]
+        scale = max((float(v.max()) for v in nodes), default=float(np.abs(np.asarray(x, np.float64)).max()))
+        depth = accumulation_depth(self.spec, batch=len(x))
+        return tolerance("float32", depth=depth, scale=scale,
+                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node|={scale:.3g}")
+
+    def read_weights(self) -> dict[str, Weights]:
+        """Canonical weights read back out of both models: {'tf': ..., 'torch': ...}."""
+        return {"tf": read_keras(self.keras, self.spec), "torch": read_torch(self.torch, self.spec)}
+
+    def describe(self) -> str:
+        """The spec, one layer a line, for failure messages."""
+        shapes = self.spec.shapes
+        lines = [f"  spec {self.spec.name}: input {shapes[INPUT]} {self.spec.input_dtype}"]
+        lines += [f"    {l!r} -> {shapes[l.name]}" for l in self.spec.layers]
+        return "\n".join(lines)
+
+
+def build_pair(spec: ModelSpec, seed: int = 0, weights: Weights | None = None) -> Pair:
+    """Build both models from `spec` and load one canonical weight set (from `seed` unless given) into both."""
+    from ._tf import build_keras
+    from ._torch import build_torch
+
+    weights = init_weights(spec, seed) if weights is None else weights
+    keras_model, torch_module = build_keras(spec), build_torch(spec)
+    load_keras(keras_model, spec, weights)
+    load_torch(torch_module, spec, weights)
+    return Pair(spec, keras_model, torch_module, weights)
+
+
+__all__ = ["Pair", "accumulation_depth", "build_pair", "layer_depths", "seed_models"]
