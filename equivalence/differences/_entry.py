@@ -75,9 +75,12 @@ class KnownDifference:
         return False
 
     def observe(self) -> dict[str, Any]:
-        """Run the witness; a witness that raises is reported with this entry's id."""
-        try:
-            observed = self.witness()
+        """Run the witness (seeded, global framework state restored); errors are reported with this entry's id."""
+        from .. import _runtime
+
+        try:  # seeded from the id and isolated: a witness is deterministic and cannot leak global settings
+            with _runtime.isolated(_runtime.seed_for(f"difference:{self.id}")):
+                observed = self.witness()
         except Exception as exc:  # noqa: BLE001 - re-raised with the entry named
             raise MalformedDifference(f"catalogue entry {self.id!r}: witness raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(observed, dict) or set(observed) != {"tf", "torch"}:
