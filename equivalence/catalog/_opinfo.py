@@ -1,0 +1,139 @@
+"""OpInfo and Sample: one record per tensor op (modelled on PyTorch's OpInfo), and one drawn input case.
+
+An OpInfo says how to call the op in PyTorch and in TensorFlow (tf.* or keras.ops, named by `api`), a float64 NumPy
+reference, which dtypes it is tested in, how its inputs are drawn, how accurate it must be, and which catalogue
+entries explain where the frameworks disagree. Generic tests in tests/test_ops.py iterate ``OP_DB``; adding an op
+never needs a new test.
+
+Kwargs in a Sample are *neutral* (``axis``, ``keepdims``, ``k``...): each side's callable translates them, so the
+sample is framework-free and its repr stays short in hypothesis' falsifying example.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, for_arrays
+
+FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")
+APIS = ("tf", "keras.ops")
+
+
+class MalformedOpInfo(ValueError):
+    """A registry entry is invalid; the message names the entry and says what to fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One input case: positional arrays, neutral kwargs and a short description."""
+
+    args: tuple  # NumPy arrays in the case's dtypes (bfloat16 as ml_dtypes.bfloat16; indices int64; masks bool)
+    kwargs: dict = dataclasses.field(default_factory=dict)  # neutral python kwargs (axis=1, keepdims=True, ...)
+    desc: str = ""  # what the case exercises ('broadcast', 'stride2'), shown in repr and failure messages
+
+    def __repr__(self) -> str:
+        arrs = ", ".join(f"{a.dtype.name}{list(a.shape)}" for a in map(np.asarray, self.args))
+        kw = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        return f"Sample<{self.desc or '-'}>({arrs}{kw})"
+
+    def _repr_pretty_(self, p, cycle):  # hypothesis' falsifying example prints this short form
+        p.text(repr(self))
+
+    def describe(self) -> str:
+        """Multi-line description of every input, values included when small (for failure messages)."""
+        lines = [f"  sample: {self!r}"]
+        for i, a in enumerate(self.args):
+            a = np.asarray(a)
+            body = np.array2string(a.astype(np.float64) if a.dtype.name == "bfloat16" else a, threshold=40)
+            lines.append(f"  arg{i} {a.dtype.name}{list(a.shape)} = {body}")
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpInfo:
+    """Everything the generic op tests need to know about one op (and variant)."""
+
+    name: str  # neutral snake_case op name: 'floor_divide', 'conv2d'
+    family: str  # one of FAMILIES (also the catalog module it lives in)
+    torch_fn: Callable[..., Any]  # torch_fn(*torch_tensors, **neutral_kwargs); device-agnostic
+    tf_fn: Callable[..., Any]  # tf_fn(*tf_tensors, **neutral_kwargs) through the API named by `api`
+    ref: Callable[..., Any] | None  # ref(*arrays, **kwargs) -> ndarray (or tuple); floats as float64, ints as int64
+    dtypes: tuple[str, ...]  # dtype names the op is tested in (float32 always; others where both frameworks run)
+    samples_fn: Callable[[str, frozenset], Any]  # (dtype, avoid) -> hypothesis strategy of Sample
+    torch_api: str  # the torch callable users write, for the coverage table: 'torch.floor_divide'
+    tf_api: str  # the TF callable users write: 'tf.math.floordiv' or 'keras.ops.floor_divide'
+    variant: str = ""  # '' or a slug ('keras', 'stride2_same'); id = name-variant
+    api: str = "tf"  # which TF-side API tf_fn uses: 'tf' or 'keras.ops'
+    supports_grad: bool = False  # float outputs differentiable in all inputs: helper tests GradientTape vs autograd
+    ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
+    depth: Callable[[Sample], int] | None = None  # terms accumulated per output element (sum size, matmul K); 1 if None
+    exact: bool = False  # results must be bit-exact (data movement, comparisons, indices) in every dtype
+    ulps_override: dict = dataclasses.field(default_factory=dict)  # dtype -> ulps; comment the observed error
+    result_dtype: Callable[[str], Any] | None = None  # input dtype -> result dtype name, or {'tf':..,'torch':..}
+    differences: tuple[str, ...] = ()  # catalogue ids (equivalence.differences) explaining disagreements
+    notes: str = ""  # one line for docs/COVERAGE.md (what is and is not covered)
+
+    @property
+    def id(self) -> str:
+        """Test-id stem: 'name' or 'name-variant' (ASCII, typed with -k)."""
+        return f"{self.name}-{self.variant}" if self.variant else self.name
+
+    def __repr__(self) -> str:
+        return f"OpInfo<{self.id}>"
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(repr(self))
+
+    def samples(self, dtype: str, avoid=frozenset()):
+        """Hypothesis strategy of Sample for `dtype`; `avoid` removes edge kinds a known difference explains."""
+        if dtype not in self.dtypes:
+            raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
+        return self.samples_fn(dtype, frozenset(avoid))
+
+    def expected_dtype(self, dtype: str):
+        """The documented result dtype on each side, {'tf': name, 'torch': name}; a list of them per output when
+        `result_dtype` returns a list (multi-output ops such as topk)."""
+        out = self.result_dtype(dtype) if self.result_dtype else dtype
+        if isinstance(out, list):
+            return [dict(o) if isinstance(o, dict) else {"tf": o, "torch": o} for o in out]
+        return dict(out) if isinstance(out, dict) else {"tf": out, "torch": out}
+
+    def tolerance(self, dtype: str, sample: Sample, expected) -> Tolerance:
+        """The tolerance of one output against the float64 reference: the module rule at this op's ulps/depth.
+
+        `dtype` is the output's dtype: integer/bool outputs (and `exact` ops) are compared exactly.
+        """
+        dtype = dtype_name(dtype)
+        if self.exact or dtype in EXACT_DTYPES:
+            return EXACT
+        ulps = self.ulps_override.get(dtype, self.ulps)
+        depth = self.depth(sample) if self.depth else 1
+        return for_arrays(dtype, expected, depth=depth, ulps=ulps)
+
+    def validate(self) -> None:
+        """Raise MalformedOpInfo naming this entry when a field is inconsistent."""
+        from ..strategies import ALL_DTYPES
+
+        problems = []
+        if not self.name or not self.name.isascii() or not self.name.replace("_", "").isalnum():
+            problems.append(f"name {self.name!r} is not an ASCII snake_case name")
+        if self.variant and not self.variant.replace("_", "").isalnum():
+            problems.append(f"variant {self.variant!r} is not an ASCII slug")
+        if self.family not in FAMILIES:
+            problems.append(f"family {self.family!r} is not one of {FAMILIES}")
+        if self.api not in APIS:
+            problems.append(f"api {self.api!r} is not one of {APIS}")
+        if not self.dtypes:
+            problems.append("dtypes is empty")
+        problems += [f"unknown dtype {d!r}" for d in self.dtypes if d not in ALL_DTYPES]
+        if len(set(self.dtypes)) != len(self.dtypes):
+            problems.append(f"dtypes {self.dtypes} repeat a dtype")
+        problems += [f"ulps_override for {d!r}, which is not in dtypes {self.dtypes}"
+                     for d in self.ulps_override if d not in self.dtypes]
+        if self.supports_grad and not any(d.startswith(("float", "bfloat")) for d in self.dtypes):
+            problems.append("supports_grad without a floating dtype")
+        if problems:
+            raise MalformedOpInfo(f"op registry entry {self.id!r}: " + "; ".join(problems))

@@ -1,0 +1,92 @@
+"""Binary ops with broadcasting: arithmetic, division family (negative operands, zero divisors), pow, min/max,
+atan2, comparisons and logical ops.
+
+Both operands are drawn with mutually broadcastable shapes (size-1 and missing leading dims, empty dims) and the
+full set of edge values. Integer divisors avoid 0 (both frameworks raise: catalogue `int-division-by-zero`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._opinfo import OpInfo
+from ._samples import binary, call
+from .ops_elementwise import FLOATS, SIGNED
+
+INTS = ("int32", "int64")
+COMPARABLE = ("float32", "float64", "bfloat16", "int32", "int64")
+
+
+def by_kind(float_fn, int_fn):
+    """A samples_fn that uses `int_fn` for integer dtypes and `float_fn` otherwise (different value ranges)."""
+    return lambda dtype, avoid: (int_fn if dtype in INTS else float_fn)(dtype, avoid)
+
+
+def _binary(name, torch_api, tf_api, ref, *, dtypes=SIGNED, samples_fn=None, variant="", grad=True, exact=False,
+            result_dtype=None, differences=(), ulps_override=None, notes=""):
+    """One broadcasting binary OpInfo (default inputs: both operands in [-10, 10] plus edge values)."""
+    return OpInfo(
+        name=name, family="binary", torch_fn=call(torch_api), tf_fn=call(tf_api), ref=ref, dtypes=dtypes,
+        samples_fn=samples_fn or binary(), torch_api=torch_api, tf_api=tf_api, variant=variant,
+        api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, exact=exact,
+        result_dtype=result_dtype, differences=differences, ulps_override=ulps_override or {}, notes=notes,
+    )
+
+
+def _bool_result(_dtype):
+    return "bool"
+
+
+def _truediv_result(dtype):
+    # int / int: TF's truediv returns float64 for int32/int64, torch returns the default float dtype (float32).
+    return {"tf": "float64", "torch": "float32"} if dtype in INTS else dtype
+
+
+# Integer divisors never 0 (both raise); values small enough that quotients are exact in float64 references.
+_DIVISION = by_kind(binary(rhs_avoid=()), binary(-50, 50, rhs_avoid=("zero",)))
+_POW = by_kind(binary(), binary(-4, 4, rhs=(0, 6), rhs_avoid=("negative", "huge")))
+_LOGICAL = binary()
+
+OPS = [
+    _binary("add", "torch.add", "tf.math.add", np.add),
+    _binary("add", "torch.add", "keras.ops.add", np.add, variant="keras", dtypes=("float32", "int32")),
+    _binary("sub", "torch.sub", "tf.math.subtract", np.subtract),
+    _binary("mul", "torch.mul", "tf.math.multiply", np.multiply),
+    _binary("div", "torch.div", "tf.math.truediv", np.true_divide, dtypes=FLOATS + INTS,
+            samples_fn=_DIVISION, result_dtype=_truediv_result, differences=("truediv-int-result-dtype",)),
+    _binary("div", "torch.div", "keras.ops.divide", np.true_divide, variant="keras", dtypes=("float32",)),
+    _binary("floor_divide", "torch.floor_divide", "tf.math.floordiv", np.floor_divide, dtypes=FLOATS + INTS,
+            samples_fn=_DIVISION, grad=False, differences=("floordiv-float-inf",),
+            notes="negative operands and zero float divisors included; inf operands in the catalogue"),
+    _binary("floor_divide", "torch.floor_divide", "keras.ops.floor_divide", np.floor_divide, variant="keras",
+            dtypes=("float32", "int32"), samples_fn=_DIVISION, grad=False, differences=("floordiv-float-inf",)),
+    _binary("mod", "torch.remainder", "tf.math.floormod", np.remainder, dtypes=FLOATS + INTS,
+            samples_fn=_DIVISION, grad=False, notes="Python (floored) sign convention on both sides"),
+    _binary("mod", "torch.remainder", "keras.ops.mod", np.remainder, variant="keras", dtypes=("float32", "int32"),
+            samples_fn=_DIVISION, grad=False),
+    _binary("fmod", "torch.fmod", "tf.truncatemod", np.fmod, dtypes=("float32", "float64") + INTS,
+            samples_fn=_DIVISION, grad=False, notes="C (truncated) sign convention; TF has no float16/bfloat16 kernel"),
+    _binary("pow", "torch.pow", "tf.math.pow", np.power, dtypes=FLOATS + INTS, samples_fn=_POW),
+    _binary("pow", "torch.pow", "keras.ops.power", np.power, variant="keras", dtypes=("float32",), samples_fn=_POW),
+    _binary("maximum", "torch.maximum", "tf.math.maximum", np.maximum, exact=True),
+    _binary("maximum", "torch.maximum", "keras.ops.maximum", np.maximum, variant="keras", exact=True,
+            dtypes=("float32", "int32")),
+    _binary("minimum", "torch.minimum", "tf.math.minimum", np.minimum, exact=True),
+    _binary("atan2", "torch.atan2", "tf.math.atan2", np.arctan2, dtypes=FLOATS),
+    _binary("equal", "torch.eq", "tf.math.equal", np.equal, dtypes=COMPARABLE + ("bool",), grad=False,
+            result_dtype=_bool_result),
+    _binary("not_equal", "torch.ne", "tf.math.not_equal", np.not_equal, dtypes=COMPARABLE, grad=False,
+            result_dtype=_bool_result),
+    _binary("less", "torch.lt", "tf.math.less", np.less, dtypes=COMPARABLE, grad=False, result_dtype=_bool_result),
+    _binary("less_equal", "torch.le", "tf.math.less_equal", np.less_equal, dtypes=COMPARABLE, grad=False,
+            result_dtype=_bool_result),
+    _binary("greater", "torch.gt", "tf.math.greater", np.greater, dtypes=COMPARABLE, grad=False,
+            result_dtype=_bool_result),
+    _binary("greater_equal", "torch.ge", "tf.math.greater_equal", np.greater_equal, dtypes=COMPARABLE, grad=False,
+            result_dtype=_bool_result),
+    _binary("logical_and", "torch.logical_and", "tf.math.logical_and", np.logical_and, dtypes=("bool",),
+            grad=False, samples_fn=_LOGICAL),
+    _binary("logical_or", "torch.logical_or", "tf.math.logical_or", np.logical_or, dtypes=("bool",), grad=False,
+            samples_fn=_LOGICAL),
+    _binary("logical_xor", "torch.logical_xor", "tf.math.logical_xor", np.logical_xor, dtypes=("bool",),
+            grad=False, samples_fn=_LOGICAL),
+]

@@ -1,0 +1,85 @@
+"""Elementwise unary ops: one OpInfo each, drawn over the whole real line plus 0, -0, NaN, +-inf, huge, tiny.
+
+Every op is checked on the full domain: outside it (log of a negative, sqrt of -1) all three sides must give NaN
+at the same positions, which the comparator checks exactly.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tolerances import DEFAULT_ULPS
+from ._opinfo import OpInfo
+from ._samples import call, unary
+
+FLOATS = ("float32", "float64", "float16", "bfloat16")
+SIGNED = FLOATS + ("int32", "int64")
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _sigmoid(x):
+    with np.errstate(over="ignore"):
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+def _sign(x):
+    return np.sign(x)
+
+
+def _unary(name, torch_api, tf_api, ref, *, dtypes=FLOATS, lo=-10.0, hi=10.0, avoid=(), variant="", grad=True,
+           ulps=DEFAULT_ULPS, exact=False, result_dtype=None, differences=(), ulps_override=None, notes=""):
+    """One elementwise OpInfo; the TF api ('tf'/'keras.ops') is read off the tf_api path."""
+    return OpInfo(
+        name=name, family="elementwise", torch_fn=call(torch_api), tf_fn=call(tf_api), ref=ref, dtypes=dtypes,
+        samples_fn=unary(lo, hi, avoid=avoid), torch_api=torch_api, tf_api=tf_api, variant=variant,
+        api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, ulps=ulps, exact=exact,
+        result_dtype=result_dtype, differences=differences, ulps_override=ulps_override or {}, notes=notes,
+    )
+
+
+def _bool_result(_dtype):
+    return "bool"
+
+
+OPS = [
+    _unary("exp", "torch.exp", "tf.math.exp", np.exp),
+    _unary("exp", "torch.exp", "keras.ops.exp", np.exp, variant="keras"),
+    _unary("expm1", "torch.expm1", "tf.math.expm1", np.expm1),
+    _unary("log", "torch.log", "tf.math.log", np.log),
+    _unary("log", "torch.log", "keras.ops.log", np.log, variant="keras"),
+    _unary("log1p", "torch.log1p", "tf.math.log1p", np.log1p),
+    _unary("sqrt", "torch.sqrt", "tf.math.sqrt", np.sqrt),
+    _unary("rsqrt", "torch.rsqrt", "tf.math.rsqrt", lambda x: 1 / np.sqrt(x)),
+    _unary("abs", "torch.abs", "tf.math.abs", np.abs, dtypes=SIGNED, exact=True),
+    _unary("sign", "torch.sign", "tf.math.sign", _sign, dtypes=SIGNED, exact=True, grad=False,
+           differences=("sign-nan",)),
+    _unary("neg", "torch.neg", "tf.math.negative", np.negative, dtypes=SIGNED, exact=True),
+    _unary("floor", "torch.floor", "tf.math.floor", np.floor, exact=True, grad=False),
+    _unary("ceil", "torch.ceil", "tf.math.ceil", np.ceil, exact=True, grad=False),
+    _unary("round", "torch.round", "tf.math.round", np.round, exact=True, grad=False,
+           notes="half-to-even on both sides (x.5 ties are edge values)"),
+    _unary("round", "torch.round", "keras.ops.round", np.round, variant="keras", exact=True, grad=False),
+    _unary("trunc", "torch.trunc", "keras.ops.trunc", np.trunc, exact=True, grad=False),
+    _unary("sin", "torch.sin", "tf.math.sin", np.sin),
+    _unary("cos", "torch.cos", "tf.math.cos", np.cos),
+    _unary("tan", "torch.tan", "tf.math.tan", np.tan),
+    _unary("atan", "torch.atan", "tf.math.atan", np.arctan),
+    _unary("sinh", "torch.sinh", "tf.math.sinh", np.sinh),
+    _unary("cosh", "torch.cosh", "tf.math.cosh", np.cosh),
+    _unary("asinh", "torch.asinh", "tf.math.asinh", np.arcsinh),
+    _unary("tanh", "torch.tanh", "tf.math.tanh", np.tanh),
+    _unary("sigmoid", "torch.sigmoid", "tf.math.sigmoid", _sigmoid),
+    _unary("sigmoid", "torch.sigmoid", "keras.ops.sigmoid", _sigmoid, variant="keras"),
+    _unary("erf", "torch.erf", "tf.math.erf", _erf),
+    _unary("softplus", "torch.nn.functional.softplus", "tf.math.softplus", lambda x: np.logaddexp(0.0, x),
+           differences=("softplus-threshold",), dtypes=("float32", "float16", "bfloat16"),
+           notes="float64 left out: torch returns x itself above threshold=20 (catalogue: softplus-threshold)"),
+    _unary("softplus", "torch.nn.functional.softplus", "keras.ops.softplus", lambda x: np.logaddexp(0.0, x),
+           variant="keras", dtypes=("float32",)),
+    _unary("reciprocal", "torch.reciprocal", "tf.math.reciprocal", lambda x: 1 / x),
+    _unary("square", "torch.square", "tf.math.square", np.square, dtypes=SIGNED),
+    _unary("isnan", "torch.isnan", "tf.math.is_nan", np.isnan, grad=False, result_dtype=_bool_result),
+    _unary("isfinite", "torch.isfinite", "tf.math.is_finite", np.isfinite, grad=False, result_dtype=_bool_result),
+    _unary("logical_not", "torch.logical_not", "tf.math.logical_not", np.logical_not, dtypes=("bool",), grad=False),
+]

@@ -1,0 +1,178 @@
+"""Hypothesis strategies for tensor-op inputs: dtypes, bounded arrays that always mix in edge values, shapes.
+
+Built on ``hypothesis.extra.numpy``. Every float array strategy mixes regular values from ``[lo, hi]`` with the
+edge values of its dtype (0, -0, exact ties, x.5 rounding ties, NaN, +-inf, huge and tiny/subnormal magnitudes),
+so edge cases are drawn in every run, not only when hypothesis happens to find them. An op (or a known difference
+in the catalogue) removes the kinds it must not see with ``avoid=`` - e.g. ``avoid={"nan"}`` for an op whose NaN
+behaviour is documented separately - and never by skipping the test.
+
+Sizes follow the hypothesis profile: small arrays under ``ci``/``dev``, wide ones under ``thorough``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
+
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+INT_DTYPES = ("int32", "int64")
+ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
+
+# Edge-value kinds an op may exclude with `avoid=`; anything else is a typo and raises.
+EDGE_KINDS = frozenset({"zero", "negzero", "nan", "inf", "huge", "tiny", "subnormal", "ties", "half", "negative"})
+_WIDTH = {"float16": 16, "bfloat16": 32, "float32": 32, "float64": 64}
+
+
+@functools.cache
+def np_dtype(name: str) -> np.dtype:
+    """The NumPy dtype for a dtype name; bfloat16 comes from ml_dtypes (installed with TensorFlow)."""
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    if name not in ALL_DTYPES:
+        raise InvalidArgument(f"unknown dtype {name!r}; use one of {ALL_DTYPES}")
+    return np.dtype(name)
+
+
+def dtypes(names=ALL_DTYPES) -> st.SearchStrategy[str]:
+    """Dtype names drawn from `names` (validated eagerly)."""
+    for n in names:
+        np_dtype(n)
+    return st.sampled_from(tuple(names))
+
+
+def is_wide() -> bool:
+    """True under an exhaustive profile (`thorough`): strategies then draw larger arrays."""
+    return settings().max_examples >= 100
+
+
+def max_side() -> int:
+    """Largest dimension drawn by default: 4 under ci/dev (fast), 16 under thorough."""
+    return 16 if is_wide() else 4
+
+
+def _finfo(name: str):
+    """np.finfo, or ml_dtypes.finfo for bfloat16 (numpy does not know it)."""
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.finfo(ml_dtypes.bfloat16)
+    return np.finfo(np_dtype(name))
+
+
+def _check_avoid(avoid) -> frozenset:
+    avoid = frozenset(avoid)
+    unknown = avoid - EDGE_KINDS
+    if unknown:
+        raise InvalidArgument(f"avoid={sorted(unknown)} names no edge kind; known kinds: {sorted(EDGE_KINDS)}")
+    return avoid
+
+
+def _round_to(dtype: str, values) -> list:
+    """Round python floats to the dtype's grid and back, so drawn values are exactly representable."""
+    arr = np.asarray(values, dtype=np.float64).astype(np_dtype(dtype))
+    return [float(v) for v in arr.astype(np.float64)]
+
+
+def edge_values(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) -> list:
+    """The special values mixed into every array of `dtype`, minus the kinds in `avoid`.
+
+    `huge` is the dtype's largest finite magnitude over 4 (big, yet sums of a few stay finite in any order),
+    `tiny` the smallest normal numbers, `subnormal` denormal ones; `ties` a small pool of exact repeats; `half` exact .5 ties.
+    Regular values respect [lo, hi]; `negative` off removes every value < 0 (and -0.0).
+    """
+    avoid = _check_avoid(avoid)
+    name = str(dtype)
+    if name == "bool":
+        return [False, True]
+    kinds: dict[str, list] = {"zero": [0], "ties": [1, 2, -1], "negative": []}
+    if name in INT_DTYPES:
+        info = np.iinfo(name)
+        kinds["huge"] = [int(info.max), int(info.min) + 1]  # min+1: abs/neg of min overflow differently by design
+    else:
+        info = _finfo(name)
+        big = float(info.max) / 4
+        kinds.update(negzero=[-0.0], nan=[float("nan")], inf=[float("inf"), float("-inf")], huge=[big, -big],
+                     tiny=[float(info.smallest_normal), -float(info.smallest_normal)],
+                     subnormal=[float(info.smallest_subnormal), -3 * float(info.smallest_subnormal)],
+                     half=[0.5, 1.5, 2.5, -0.5, -2.5])
+    out = []
+    for kind, vals in kinds.items():
+        if kind in avoid:
+            continue
+        for v in vals:
+            regular = kind in ("zero", "ties", "half")
+            if "negative" in avoid and (v < 0 or (v == 0 and np.signbit(v))):
+                continue
+            if regular and not lo <= v <= hi:
+                continue
+            out.append(v)
+    return out if name in INT_DTYPES else _round_to(name, out)
+
+
+def elements(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) -> st.SearchStrategy:
+    """Scalars of `dtype`: regular values in [lo, hi] (lo raised to 0 when `negative` is avoided) or edge values."""
+    avoid = _check_avoid(avoid)
+    name = str(dtype)
+    if lo > hi:
+        raise InvalidArgument(f"elements({name}): lo={lo} > hi={hi}")
+    if "negative" in avoid:
+        lo = max(lo, 0.0)
+    if name == "bool":
+        return st.booleans()
+    if name in INT_DTYPES:
+        regular = st.integers(int(np.ceil(lo)), int(np.floor(hi)))
+        if "zero" in avoid:  # e.g. integer divisors: 0 raises in both frameworks
+            regular = regular.filter(lambda v: v != 0)
+    else:
+        regular = st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=_WIDTH[name],
+                            allow_subnormal="subnormal" not in avoid)
+        if name in ("float16", "bfloat16"):
+            regular = regular.map(lambda v: _round_to(name, [v])[0])
+        if "negzero" in avoid:
+            regular = regular.map(lambda v: 0.0 if v == 0 else v)
+    edges = edge_values(name, lo=lo, hi=hi, avoid=avoid)
+    return st.one_of(regular, st.sampled_from(edges)) if edges else regular
+
+
+def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side_: int | None = None):
+    """Array shapes; sides of 0 (empty tensors) and 1 (broadcasting) are included unless min_side excludes them."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side() if max_side_ is None else max_side_)
+
+
+def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0):
+    """Shapes that broadcast together (size-1 and missing leading dims included); returns hnp.BroadcastableShapes."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
+                                             min_side=min_side, max_side=max_side())
+
+
+def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), unique: bool = False):
+    """Arrays of `dtype` (bfloat16 as ml_dtypes) with edge values mixed in; `shape` is a tuple or a strategy.
+
+    `unique=True` draws distinct elements (used when ties must not occur, e.g. a tie-break difference).
+    """
+    avoid = _check_avoid(avoid) | ({"ties", "zero", "negzero", "half"} if unique else frozenset())
+    name = str(dtype)
+    base = np.float32 if name == "bfloat16" else np_dtype(name)
+    strat = hnp.arrays(base, shape, elements=elements(name, lo=lo, hi=hi, avoid=avoid), unique=unique)
+    if name == "bfloat16":
+        strat = strat.map(lambda a: a.astype(np_dtype("bfloat16")))
+    return strat
+
+
+def axes(ndim: int, *, allow_none: bool = True, allow_tuple: bool = True) -> st.SearchStrategy:
+    """A reduction axis for an ndim-array: None (all), one axis (negative allowed) or a tuple of distinct axes."""
+    if ndim == 0:
+        return st.none() if allow_none else st.nothing()
+    options = [st.integers(-ndim, ndim - 1)]
+    if allow_tuple and ndim > 1:
+        options.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple))
+    if allow_none:
+        options.append(st.none())
+    return st.one_of(*options)

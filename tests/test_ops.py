@@ -1,0 +1,103 @@
+"""Tensor-op conformance: every OP_DB entry, in every dtype it declares, against a float64 reference and across.
+
+For each drawn sample: torch vs reference, TF vs reference, torch vs TF (values, NaN/inf positions, the sign of
+exact zeros, result dtype). Where the catalogue documents a disagreement for this op/dtype, the strategy drops the
+edge values that entry's witness covers (equivalence.differences.ops.NARROWS) or the documented per-side result
+dtype is asserted - never a skip or an xfail.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from equivalence.catalog._samples import as_reference, to_tf, to_torch
+from equivalence.catalog.ops import OP_DB
+from equivalence.compare import EquivalenceMismatch, assert_equivalent, to_numpy
+from equivalence.differences import lookup
+from equivalence.differences.ops import NARROWS
+from equivalence.strategies import np_dtype
+from equivalence.tolerances import dtype_name
+
+pytestmark = pytest.mark.ops
+
+CASES = [pytest.param(info, dtype, id=f"{info.id}-{dtype}") for info in OP_DB for dtype in info.dtypes]
+
+
+def known_differences(info, dtype) -> list:
+    """Catalogue entries selecting this op by id or by name (a name selector covers every variant)."""
+    found = {d.id: d for d in lookup("op", info.name, dtype) + lookup("op", info.id, dtype)}
+    return list(found.values())
+
+
+def narrowed(known) -> frozenset:
+    """Edge kinds the property test leaves to the catalogue witnesses of `known`."""
+    return frozenset().union(*(NARROWS.get(d.id, ()) for d in known))
+
+
+def _outputs(out) -> tuple:
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def run_op(info, sample):
+    """(tf outputs, torch outputs, reference outputs) of one sample, each a tuple."""
+    torch_out = _outputs(info.torch_fn(*(to_torch(a) for a in sample.args), **sample.kwargs))
+    tf_out = _outputs(info.tf_fn(*(to_tf(a) for a in sample.args), **sample.kwargs))
+    if info.ref is None:
+        return tf_out, torch_out, (None,) * len(tf_out)
+    with np.errstate(all="ignore"):
+        ref = _outputs(info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs))
+    return tf_out, torch_out, ref
+
+
+def _rounded_reference(ref, out_dtype: str):
+    """The float64 reference rounded to the result dtype: overflow to inf and integer wrap-around as the op does."""
+    with np.errstate(all="ignore"):
+        return np.asarray(ref).astype(np_dtype(out_dtype))
+
+
+def _assert_zero_signs(what, tf_a, torch_a):
+    """Exact ops must agree on the sign of zero results (floor(-0.0) is -0.0 on both sides).
+
+    NumPy is not consulted: IEEE leaves max(-0.0, 0.0) open and NumPy picks differently from both frameworks.
+    """
+    __tracebackhide__ = True
+    zeros = (np.asarray(tf_a) == 0) & (np.asarray(torch_a) == 0)
+    tf_s, torch_s = np.signbit(tf_a[zeros]), np.signbit(torch_a[zeros])
+    if not np.array_equal(tf_s, torch_s):
+        where = np.argwhere(zeros)[tf_s != torch_s][:5].tolist()
+        raise EquivalenceMismatch(f"{what}: sign of zero differs at {where}: tf signbit={tf_s.astype(int).tolist()} "
+                                  f"torch signbit={torch_s.astype(int).tolist()}")
+
+
+def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known):
+    """Compare one output on the three sides, under the entry's tolerance and documented result dtypes."""
+    __tracebackhide__ = True
+    what = f"{info.id}[{dtype}] output{i}"
+    got = {"tf": dtype_name(tf_o.dtype), "torch": dtype_name(torch_o.dtype)}
+    assert got == want, f"{what}: result dtype {got}, but should be {want} [{sample!r}]"
+    if want["tf"] != want["torch"]:
+        assert known, f"{what}: result dtypes {want} differ but no catalogue entry selects op:{info.id}:{dtype}"
+    tf_a, torch_a = to_numpy(tf_o), to_numpy(torch_o)
+    ref_a = None if ref_o is None else _rounded_reference(ref_o, want["torch"])
+    tol = info.tolerance(want["torch"], sample, ref_a if ref_a is not None else torch_a)
+    context = sample.describe() + f"\n  differences consulted: {[d.id for d in known] or 'none'}"
+    assert_equivalent(tf_a, torch_a, ref_a, tol=tol, what=what, context=context, check_dtype=False)
+    if tol.atol == 0 and tf_a.dtype.kind == "f":
+        _assert_zero_signs(what, tf_a, torch_a)
+
+
+@pytest.mark.parametrize("info,dtype", CASES)
+@given(data=st.data())
+def test_op_matches(info, dtype, data):
+    """TF and torch each match the float64 reference and each other, in values, NaN/inf, zero signs and dtype."""
+    known = known_differences(info, dtype)
+    sample = data.draw(info.samples(dtype, narrowed(known)), label="sample")
+    note(sample.describe())
+    tf_out, torch_out, ref = run_op(info, sample)
+    assert len(tf_out) == len(torch_out), f"{info.id}: TF gives {len(tf_out)} outputs, torch {len(torch_out)}"
+    wants = info.expected_dtype(dtype)
+    wants = wants if isinstance(wants, list) else [wants] * len(tf_out)
+    for i, outs in enumerate(zip(tf_out, torch_out, ref)):
+        check_output(info, dtype, sample, i, *outs, wants[i], known)
