@@ -160,6 +160,11 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
     if a["hypothesis_profile"] != b["hypothesis_profile"]:
         warnings.append(f"hypothesis profiles differ ({a['hypothesis_profile']} vs {b['hypothesis_profile']}): "
                         "the property tests drew different examples, so measured errors may differ by chance")
+    for dist in ("hypothesis", "numpy"):
+        va, vb = a["versions"].get(dist), b["versions"].get(dist)
+        if va != vb:
+            warnings.append(f"{dist} differs ({va} vs {vb}): inputs drawn or references computed may differ too, "
+                            "not only the frameworks")
     return warnings
 
 
@@ -172,7 +177,3 @@ def build(*, versions: dict[str, str], hypothesis_profile: str, cases: dict[str,
             "versions": dict(sorted(versions.items())), "hypothesis_profile": hypothesis_profile,
             "cases": dict(sorted(cases.items())), "catalogue": dict(sorted(catalogue.items())), "run": run}
 
-
-def is_nonfinite(x: Any) -> bool:
-    """True for NaN/inf floats (after `decode`)."""
-    return isinstance(x, float) and not math.isfinite(x)

@@ -1,0 +1,252 @@
+"""`python -m equivalence diff A.json B.json [--factor 2] [--markdown out.md] [--plot out.png]`.
+
+What changed between two run reports (typically the same suite under framework version A and version B): cases
+that began or stopped failing, catalogue entries whose observed behaviour changed (a difference that appeared,
+vanished or moved), and measured errors that grew by more than ``--factor``.
+
+Exit status: 0 nothing regressed; 1 something began failing, an error grew by more than the factor, or a catalogue
+entry's observed behaviour changed (the catalogue no longer describes B); 2 bad usage or a malformed/mismatched
+report (the message says which file and field).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from ._format import number, short_id, table, value
+
+DEFAULT_FACTOR = 2.0
+# Errors below 1% of their tolerance count as 1%: going from a bit-exact 0 to 1e-9 of the tolerance is noise, not a
+# 1e9-fold growth. A change from exact to 5% of the tolerance is still reported (0.05 > 2 x 0.01).
+DEFAULT_FLOOR = 0.01
+_CATALOGUE_REGRESSIONS = ("appeared", "vanished", "moved", "witness broke")
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseChange:
+    """A case whose outcome changed; `before`/`after` are outcomes, or 'absent' where a report lacks the case."""
+
+    nodeid: str
+    before: str
+    after: str
+    message: str  # B's message (why it fails or skips now), else A's
+
+
+@dataclasses.dataclass(frozen=True)
+class Growth:
+    """One comparison of one case whose error (as a fraction of its tolerance) changed by more than the factor."""
+
+    nodeid: str
+    key: str
+    before: float  # error_over_tol in A
+    after: float  # error_over_tol in B
+    ratio: float  # after / before, both floored
+    max_abs_before: float
+    max_abs_after: float
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryChange:
+    """A catalogue entry whose observed values or status differ between the reports."""
+
+    id: str
+    kind: str  # appeared | vanished | moved | witness broke | witness fixed | added | removed
+    sides: str  # which framework's observation changed: 'tf', 'torch', 'tf+torch' or '-'
+    before: Any
+    after: Any
+
+
+@dataclasses.dataclass
+class ReportDiff:
+    """Everything `diff` found; `regressions` says why it exits 1."""
+
+    began_failing: list[CaseChange]
+    stopped_failing: list[CaseChange]
+    outcome_changed: list[CaseChange]  # neither failing before nor after: e.g. passed -> skipped
+    only_a: list[str]
+    only_b: list[str]
+    grew: list[Growth]
+    shrank: list[Growth]
+    catalogue: list[EntryChange]
+    common: int
+    factor: float
+    floor: float
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[str]:
+        out = []
+        if self.began_failing:
+            out.append(f"{len(self.began_failing)} case(s) began failing")
+        if self.grew:
+            out.append(f"{len(self.grew)} error(s) grew more than {self.factor:g}x")
+        changed = [c for c in self.catalogue if c.kind in _CATALOGUE_REGRESSIONS]
+        if changed:
+            out.append(f"{len(changed)} catalogue entr{'y' if len(changed) == 1 else 'ies'} changed behaviour")
+        return out
+
+
+def diff_reports(a: dict, b: dict, factor: float = DEFAULT_FACTOR, floor: float = DEFAULT_FLOOR) -> ReportDiff:
+    """Compare two loaded reports (see `schema.load`)."""
+    if not (factor > 1):
+        raise ValueError(f"factor must be > 1 (an error must grow by more than it to count), got {factor}")
+    cases_a, cases_b = a["cases"], b["cases"]
+    d = ReportDiff([], [], [], sorted(set(cases_a) - set(cases_b)), sorted(set(cases_b) - set(cases_a)), [], [],
+                   diff_catalogue(a["catalogue"], b["catalogue"]), len(set(cases_a) & set(cases_b)), factor, floor)
+    for nodeid in sorted(set(cases_a) | set(cases_b)):
+        ca, cb = cases_a.get(nodeid), cases_b.get(nodeid)
+        before, after = (ca or {}).get("outcome", "absent"), (cb or {}).get("outcome", "absent")
+        change = CaseChange(nodeid, before, after, (cb or {}).get("message") or (ca or {}).get("message", ""))
+        fail_a, fail_b = before in schema.FAILING, after in schema.FAILING
+        if fail_b and not fail_a:
+            d.began_failing.append(change)
+        elif fail_a and not fail_b and after != "absent":
+            d.stopped_failing.append(change)
+        elif before != after and "absent" not in (before, after):
+            d.outcome_changed.append(change)
+        if ca and cb:
+            _compare_errors(nodeid, ca["measurements"], cb["measurements"], d)
+    d.grew.sort(key=lambda g: -g.ratio)
+    d.shrank.sort(key=lambda g: g.ratio)
+    return d
+
+
+def _compare_errors(nodeid: str, rows_a: dict, rows_b: dict, d: ReportDiff) -> None:
+    for key in sorted(set(rows_a) & set(rows_b)):
+        ea, eb = rows_a[key]["error_over_tol"], rows_b[key]["error_over_tol"]
+        if math.isnan(ea) or math.isnan(eb):
+            continue
+        fa, fb = max(ea, d.floor), max(eb, d.floor)
+        if math.isinf(fa) and math.isinf(fb):
+            continue
+        ratio = fb / fa if math.isfinite(fa) else 0.0
+        growth = Growth(nodeid, key, ea, eb, ratio, rows_a[key]["max_abs"], rows_b[key]["max_abs"])
+        if fb > d.factor * fa:
+            d.grew.append(growth)
+        elif fa > d.factor * fb:
+            d.shrank.append(growth)
+
+
+def diff_catalogue(cat_a: dict, cat_b: dict) -> list[EntryChange]:
+    """Entries added/removed, and entries whose observed values moved, appeared (the frameworks began to differ)
+    or vanished (they now agree), compared with each entry's own float slack."""
+    from ..differences._entry import same
+
+    out = [EntryChange(i, "removed", "-", cat_a[i]["observed"], None) for i in sorted(set(cat_a) - set(cat_b))]
+    out += [EntryChange(i, "added", "-", None, cat_b[i]["observed"]) for i in sorted(set(cat_b) - set(cat_a))]
+    for entry_id in sorted(set(cat_a) & set(cat_b)):
+        ea, eb = cat_a[entry_id], cat_b[entry_id]
+        oa, ob = ea["observed"], eb["observed"]
+        if oa is None or ob is None:
+            if (oa is None) != (ob is None):
+                kind = "witness broke" if ob is None else "witness fixed"
+                out.append(EntryChange(entry_id, kind, "-", oa or ea["error"], ob or eb["error"]))
+            continue
+        atol = max(ea["atol"], eb["atol"])
+        sides = [s for s in ("tf", "torch") if not same(oa[s], ob[s], atol)]
+        if not sides:
+            continue
+        agree_a, agree_b = same(oa["tf"], oa["torch"], atol), same(ob["tf"], ob["torch"], atol)
+        kind = "vanished" if agree_b and not agree_a else ("appeared" if agree_a and not agree_b else "moved")
+        out.append(EntryChange(entry_id, kind, "+".join(sides), {s: oa[s] for s in sides}, {s: ob[s] for s in sides}))
+    return out
+
+
+def sections(d: ReportDiff, limit: int | None) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """(title, headers, rows) for each non-empty finding, most important first; rows cut to `limit`."""
+    width = None if limit is None else 70
+
+    def cases(items):
+        return [[c.nodeid, c.before, c.after, value(c.message.splitlines()[0] if c.message else "", width or 400)]
+                for c in items]
+
+    def growths(items):
+        return [[short_id(g.nodeid), g.key, number(g.before), number(g.after), f"{g.ratio:.3g}x",
+                 number(g.max_abs_before), number(g.max_abs_after)] for g in items]
+
+    case_head = ["case", "A", "B", "message"]
+    grow_head = ["case", "comparison", "A err/tol", "B err/tol", "ratio", "A max abs", "B max abs"]
+    found = [
+        ("Began failing (regression)", case_head, cases(d.began_failing)),
+        ("Catalogue entries whose observed behaviour changed", ["entry", "change", "side", "A observed", "B observed"],
+         [[c.id, c.kind, c.sides, value(c.before, width or 400), value(c.after, width or 400)] for c in d.catalogue]),
+        (f"Errors that grew more than {d.factor:g}x (error as a fraction of its tolerance, floored at "
+         f"{d.floor:g})", grow_head, growths(d.grew)),
+        ("Stopped failing", case_head, cases(d.stopped_failing)),
+        ("Outcome changed (not failing in either)", case_head, cases(d.outcome_changed)),
+        (f"Errors that shrank more than {d.factor:g}x", grow_head, growths(d.shrank)),
+        ("Cases only in A", ["case"], [[n] for n in d.only_a]),
+        ("Cases only in B", ["case"], [[n] for n in d.only_b]),
+    ]
+    return [(f"{title} ({len(rows)})", head, rows if limit is None else rows[:limit]) for title, head, rows in found
+            if rows]
+
+
+def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bool = False,
+           limit: int | None = 30) -> str:
+    """The whole diff as a terminal report, or as Markdown (never cut) when `markdown`."""
+    limit = None if markdown else limit
+    pkgs = sorted(set(a["versions"]) | set(b["versions"]))
+    vers = [[p, a["versions"].get(p, "-"), b["versions"].get(p, "-")] for p in pkgs]
+    h1, h2 = ("# ", "## ") if markdown else ("", "")
+    out = [f"{h1}equivalence diff: A = {names[0]}, B = {names[1]}", "",
+           table(["package", "A", "B"], vers, markdown), "",
+           f"{d.common} cases in both reports, {len(d.only_a)} only in A, {len(d.only_b)} only in B."]
+    out += [f"warning: {w}" for w in d.warnings]
+    for title, head, rows in sections(d, limit):
+        total = int(title.rsplit("(", 1)[1].rstrip(")"))
+        more = f"\n  ... and {total - len(rows)} more (see --markdown)" if len(rows) < total else ""
+        out += ["", f"{h2}{title}", table(head, rows, markdown) + more]
+    verdict = ("REGRESSED: " + "; ".join(d.regressions)) if d.regressions else "no regression"
+    out += ["", f"{h2}Verdict: {verdict}" if markdown else f"Verdict: {verdict}"]
+    return "\n".join(out) + "\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m equivalence diff", allow_abbrev=False,
+                                description="Compare two run reports of `python -m equivalence run`.",
+                                epilog="Exit status: 0 no regression, 1 regression, 2 usage or report error.")
+    p.add_argument("a", help="the baseline report (e.g. the current framework versions)")
+    p.add_argument("b", help="the candidate report (e.g. the upgrade)")
+    p.add_argument("--factor", type=float, default=DEFAULT_FACTOR,
+                   help="report errors that grew by more than this factor (default %(default)s)")
+    p.add_argument("--floor", type=float, default=DEFAULT_FLOOR,
+                   help="errors below this fraction of their tolerance count as this much (default %(default)s)")
+    p.add_argument("--markdown", metavar="PATH", help="also write the diff as Markdown")
+    p.add_argument("--plot", metavar="PATH", help="also plot error vs tolerance, A against B (needs matplotlib)")
+    p.add_argument("--limit", type=int, default=30, help="rows per terminal table (default %(default)s)")
+    p.add_argument("--allow-suite-mismatch", action="store_true",
+                   help="compare reports written by different suite versions anyway")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        a, b = schema.load(args.a), schema.load(args.b)
+        warnings = schema.check_comparable(a, b, (args.a, args.b), args.allow_suite_mismatch)
+        d = diff_reports(a, b, args.factor, args.floor)
+    except (schema.ReportError, ValueError) as exc:
+        print(f"equivalence diff: {exc}", file=sys.stderr)
+        return 2
+    d.warnings = warnings
+    names = (args.a, args.b)
+    print(render(d, a, b, names, limit=args.limit), end="")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(render(d, a, b, names, markdown=True), encoding="utf-8")
+        print(f"markdown: {args.markdown}")
+    if args.plot:
+        from .plot import PlotError, plot
+
+        try:
+            print(f"plot: {plot(a, b, d, args.plot, names)}")
+        except PlotError as exc:
+            print(f"equivalence diff: {exc}", file=sys.stderr)
+            return 2
+    return 1 if d.regressions else 0

@@ -1,0 +1,111 @@
+"""The --equivalence-report plugin, run on a tiny suite: outcomes, measurements and catalogue land in the report."""
+from __future__ import annotations
+
+import pytest
+
+from equivalence.report import schema
+
+pytestmark = pytest.mark.meta
+pytest_plugins = ["pytester"]
+
+# A tiny suite: a passing and a failing comparison through equivalence.compare, a skip, an xfail, a test that
+# hands over a catalogue observation, and a catalogue of two pure-Python entries (no framework is imported).
+CONFTEST = '''
+import pytest
+from equivalence import differences
+from equivalence.compare import MEASUREMENTS
+from equivalence.differences import KnownDifference
+
+class PureEntry(KnownDifference):
+    def observe(self):  # the real observe() seeds TF and torch (~10 s of imports); these witnesses need neither
+        return self.witness()
+
+def _entry(id, observed, expected):
+    return PureEntry(id=id, area="layer-defaults", title=id, tf="t", torch="p", witness=lambda: observed,
+                     expected=expected, snippet_tf="x", snippet_torch="y", evidence="docs")
+
+differences.DIFFERENCES = [
+    _entry("momentum-default", {"tf": 0.99, "torch": 0.1}, {"tf": 0.99, "torch": 0.1}),
+    _entry("epsilon-default", {"tf": 1e-3, "torch": 1e-5}, {"tf": 1e-7, "torch": 1e-5}),  # stale on purpose
+]
+
+def pytest_configure(config):
+    for name in ("ops", "losses"):
+        config.addinivalue_line("markers", name)
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):  # what the root conftest does
+    MEASUREMENTS.clear()
+    try:
+        return (yield)
+    finally:
+        if MEASUREMENTS:
+            item.user_properties.append(("equivalence_measurements", list(MEASUREMENTS)))
+'''
+SUITE = '''
+import numpy as np
+import pytest
+from equivalence import assert_close, tolerance
+
+@pytest.mark.ops
+def test_tanh():
+    for scale in (1.0, 2.0):  # two comparisons under one key: the report keeps the worst
+        assert_close(np.tanh(np.float32([0.5 * scale])), np.tanh(np.float64([0.5 * scale])),
+                     tolerance("float32"), what="tanh", label_a="tf", label_b="ref64")
+
+@pytest.mark.losses
+def test_mse():
+    assert_close(np.float32([1.0]), np.float32([1.1]), tolerance("float32"), what="mse", label_a="tf",
+                 label_b="torch")
+
+def test_skipped():
+    pytest.skip("no GPU here")
+
+@pytest.mark.xfail(reason="known", strict=True)
+def test_known():
+    assert False
+
+def test_observes(request):
+    request.node.user_properties.append(
+        ("equivalence_observed", {"id": "momentum-default", "observed": {"tf": 0.99, "torch": 0.1}}))
+'''
+
+
+@pytest.fixture
+def tiny_suite(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_tiny=SUITE)
+    return pytester
+
+
+def run_report(pytester, *args) -> dict:
+    """Run the tiny suite in a subprocess with the plugin and return the loaded report."""
+    path = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("-p", "equivalence._plugin_report", f"--equivalence-report={path}",
+                                           "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1)
+    result.stdout.fnmatch_lines([f"*equivalence run report: {path}*"])
+    return schema.load(path)
+
+
+def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny_suite):
+    """With xdist the controller gets every outcome, worst measurement and catalogue entry; only `run` differs."""
+    rep = run_report(tiny_suite, "-n", "1")  # one worker is enough: reports still travel worker -> controller
+    cases = {nodeid.split("::")[1]: c for nodeid, c in rep["cases"].items()}
+    assert {n: (c["outcome"], c["family"]) for n, c in cases.items()} == {
+        "test_tanh": ("passed", "ops"), "test_mse": ("failed", "losses"), "test_skipped": ("skipped", "other"),
+        "test_known": ("xfailed", "other"), "test_observes": ("passed", "other")}
+    tanh = cases["test_tanh"]["measurements"]["tanh: tf vs ref64"]
+    assert tanh["n"] == 2 and tanh["ok"] and 0 < tanh["error_over_tol"] < 1
+    mse = cases["test_mse"]["measurements"]["mse: tf vs torch"]
+    assert not mse["ok"] and mse["max_abs"] == pytest.approx(0.1, rel=1e-6) and mse["error_over_tol"] > 1
+    assert cases["test_mse"]["message"].startswith("equivalence.compare.EquivalenceMismatch: mse: tf != torch")
+    assert cases["test_skipped"]["message"] == "no GPU here"
+    assert rep["catalogue"]["momentum-default"]["observed"] == {"tf": 0.99, "torch": 0.1}
+    assert rep["catalogue"]["momentum-default"]["status"] == "documented"
+    stale = rep["catalogue"]["epsilon-default"]
+    assert (stale["status"], stale["observed"]["tf"], stale["expected"]["tf"]) == ("stale", 1e-3, 1e-7)
+    assert rep["versions"]["numpy"] and rep.pop("run")["workers"] == 1
+    single = run_report(tiny_suite, "-p", "no:xdist")
+    assert single.pop("run")["workers"] == 0
+    assert schema.dumps(single) == schema.dumps(rep)
