@@ -27,6 +27,7 @@ MODEL_RATIOS = (
 )
 PIPELINE_RATIOS = (
     ("DataLoader / naive torch slicing", "DataLoader", "naive-torch"),
+    ("DataLoader with BatchSampler / naive torch slicing", "DataLoader-batched", "naive-torch"),
     ("tf.data / naive TF slicing", "tf.data", "naive-tf"),
     ("tf.data / DataLoader", "tf.data", "DataLoader"),
 )

@@ -41,7 +41,7 @@ def test_report_ratios_from_min(run_json):
     row = next(line for line in text.splitlines() if line.startswith("| seed_mlp/forward |"))
     # keras-eager/torch-eager = 4.00, tf.function/torch-eager = 2.00, vs compile = -, tf.function speed-up = 2.00
     assert row == "| seed_mlp/forward | 4.00 | 2.00 | – | 2.00 | – |"
-    assert "| n=512 | 3.00 | – | – |" in text
+    assert "| n=512 | 3.00 | – | – | – |" in text
     assert "Test CPU, 2 logical CPUs" in text and "'tf_inter_op': 1" in text
 
 
