@@ -87,10 +87,14 @@ class KnownDifference:
             raise MalformedDifference(f"catalogue entry {self.id!r}: witness must return {{'tf':..., 'torch':...}}, got {observed!r}")
         return {k: normalise(v) for k, v in observed.items()}
 
+    def stale_sides(self, observed: dict[str, Any]) -> list[str]:
+        """The sides ('tf', 'torch') whose observed value no longer matches `expected`."""
+        return [side for side in ("tf", "torch") if not same(observed[side], normalise(self.expected[side]), self.atol)]
+
     def check(self) -> dict[str, Any]:
         """Observe both sides and assert both match `expected`; return the observations."""
         observed = self.observe()
-        stale = [side for side in ("tf", "torch") if not same(observed[side], normalise(self.expected[side]), self.atol)]
+        stale = self.stale_sides(observed)
         if stale:
             lines = [f"catalogue entry {self.id!r} is stale: {self.title}"]
             for side in stale:
@@ -100,6 +104,20 @@ class KnownDifference:
             lines.append("  update the entry (expected/tf/torch text) in equivalence/differences/ or report the regression")
             raise StaleDifference("\n".join(lines))
         return observed
+
+
+_dataclass_init = KnownDifference.__init__
+
+
+def _init_naming_the_entry(self, *args, **kwargs):
+    """A missing or unknown field is reported with the entry's id, not as a bare TypeError from __init__."""
+    try:
+        _dataclass_init(self, *args, **kwargs)
+    except TypeError as exc:
+        raise MalformedDifference(f"catalogue entry {kwargs.get('id', args[0] if args else None)!r}: {exc}") from None
+
+
+KnownDifference.__init__ = _init_naming_the_entry
 
 
 def normalise(value: Any) -> Any:
