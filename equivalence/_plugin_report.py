@@ -4,10 +4,14 @@ What it records is described in equivalence/report/schema.py. It collects on the
 ``pytest_runtest_logreport``: under pytest-xdist the measurements the root conftest attaches to
 ``item.user_properties`` travel with each TestReport from the workers to the controller.
 
-Catalogue entries: a test that observes an entry can hand its observation over with
-``request.node.user_properties.append((OBSERVED_KEY, {"id": entry.id, "observed": observed}))``; every entry of
-``equivalence.differences.DIFFERENCES`` that no test observed is observed here at session end (isolated and
-seeded like a test), so the report always holds every entry's observed values.
+Catalogue entries: the report holds every entry's observed values, taken from the run where possible, because
+observing all witnesses again costs ~20 s (plus importing both frameworks on the controller):
+- a test may hand an observation over: ``request.node.user_properties.append((OBSERVED_KEY, {"id": entry.id,
+  "observed": observed}))``;
+- when ``tests/test_differences.py::test_difference_reproduces[<id>]`` passed, ``entry.check()`` found the observed
+  values equal to ``expected`` (exactly, for entries with atol 0), so those are the observed values;
+- every other entry of ``equivalence.differences.DIFFERENCES`` (stale, not run, or with float slack) is observed here
+  at session end, through ``entry.observe()`` (seeded and isolated as in the test).
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import pytest
 
 MEASUREMENTS_KEY = "equivalence_measurements"  # attached by the root conftest (list of Comparison.record())
 OBSERVED_KEY = "equivalence_observed"  # {"id": entry id, "observed": {"tf": ..., "torch": ...}}
+REPRODUCES_TEST = "test_difference_reproduces["  # tests/test_differences.py, parametrized by entry id
 FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # marker -> family
 _MESSAGE_LINES = 40  # a failure message is kept whole up to this many lines (Comparison.render() is ~8 lines)
 
@@ -102,6 +107,7 @@ class ReportCollector:
         self.path = path
         self.cases: dict[str, dict[str, Any]] = {}
         self.observed: dict[str, Any] = {}
+        self.reproduced: set[str] = set()
         self.started = time.time()
 
     def pytest_runtest_logreport(self, report):
@@ -112,6 +118,9 @@ class ReportCollector:
             case["outcome"] = outcome
             if outcome != "passed":
                 case["message"] = message_of(report) or (getattr(report, "wasxfail", "") or "")
+        test = report.nodeid.rsplit("::", 1)[-1]
+        if report.when == "call" and report.passed and test.startswith(REPRODUCES_TEST):
+            self.reproduced.add(test[len(REPRODUCES_TEST):-1])
         for name, value in report.user_properties:
             if name == MEASUREMENTS_KEY:
                 case["measurements"] = aggregate(value)
@@ -124,7 +133,7 @@ class ReportCollector:
         from equivalence.report import schema
         from hypothesis import settings
 
-        catalogue = observe_catalogue(self.observed)
+        catalogue = observe_catalogue(self.observed, self.reproduced)
         report = schema.build(versions=_runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
                               cases=self.cases, catalogue=catalogue, run=self._run_metadata(int(exitstatus)))
         schema.write(report, self.path)
@@ -140,8 +149,11 @@ class ReportCollector:
                 "workers": getattr(self.config.option, "numprocesses", None) or 0}
 
 
-def observe_catalogue(observed_in_run: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every catalogue entry with its observed values (from the run, else observed now) and its status."""
+def observe_catalogue(observed_in_run: dict[str, Any], reproduced: set[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """Every catalogue entry with its observed values (from the run, else observed now) and its status.
+
+    `reproduced`: ids whose reproduction test passed in this run (observed == expected, exactly where atol is 0).
+    """
     from equivalence import differences
     from equivalence.differences._entry import normalise
 
@@ -149,6 +161,8 @@ def observe_catalogue(observed_in_run: dict[str, Any]) -> dict[str, dict[str, An
     for entry in differences.DIFFERENCES:
         row = {"area": entry.area, "title": entry.title, "expected": normalise(entry.expected),
                "atol": entry.atol, "observed": observed_in_run.get(entry.id), "error": ""}
+        if row["observed"] is None and entry.id in reproduced and entry.atol == 0:
+            row["observed"] = row["expected"]
         if row["observed"] is None:
             try:  # observe() seeds and isolates the witness itself, as tests/test_differences.py runs it
                 row["observed"] = entry.observe()

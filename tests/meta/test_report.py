@@ -158,19 +158,31 @@ class TestDiff:
 
 
 class TestCommands:
-    def test_diff_command_exit_codes_markdown_and_plot(self, tmp_path, capsys):
-        """`diff` exits 1 on a regression, 0 without, and writes the Markdown and the plot it is asked for."""
+    def pair(self, tmp_path) -> tuple[str, str]:
+        """Report files A (TF 2.19) and B (TF 2.21) where t.py::a began failing and its error grew 15x."""
         a = write(tmp_path, "a.json", report({"t.py::a": case(err=0.1), "t.py::b": case(err=0.2)}, tf="2.19.1"))
         b = write(tmp_path, "b.json", report({"t.py::a": case("failed", 1.5, "EquivalenceMismatch: tanh"),
                                               "t.py::b": case(err=0.2)}))
-        md, png = tmp_path / "d.md", tmp_path / "d.png"
-        assert diff.main([a, b, "--markdown", str(md), "--plot", str(png)]) == 1
+        return a, b
+
+    def test_diff_command_exit_codes_and_markdown(self, tmp_path, capsys):
+        """`diff` exits 1 on a regression, 0 without, and writes the Markdown it is asked for."""
+        a, b = self.pair(tmp_path)
+        md = tmp_path / "d.md"
+        assert diff.main([a, b, "--markdown", str(md)]) == 1
         out = capsys.readouterr().out
         assert "Began failing (regression) (1)" in out and "tensorflow  2.19.1  2.21.0" in out
         assert "Verdict: REGRESSED: 1 case(s) began failing; 1 error(s) grew more than 2x" in out
         assert "| t.py::a | passed | failed | EquivalenceMismatch: tanh |" in md.read_text()
-        assert png.read_bytes()[:4] == b"\x89PNG"
         assert diff.main([a, a]) == 0 and "Verdict: no regression" in capsys.readouterr().out
+
+    def test_diff_command_plots_error_vs_tolerance(self, tmp_path):
+        """`--plot` writes a PNG of A's against B's error/tolerance (matplotlib is the optional `plot` extra)."""
+        pytest.importorskip("matplotlib")
+        a, b = self.pair(tmp_path)
+        png = tmp_path / "d.png"
+        assert diff.main([a, b, "--plot", str(png)]) == 1
+        assert png.read_bytes()[:4] == b"\x89PNG"
 
     def test_diff_command_reports_bad_input_in_one_line(self, tmp_path, capsys):
         """A malformed or mismatched report makes `diff` exit 2 with a message, no traceback."""
@@ -193,6 +205,14 @@ class TestCommands:
         assert "2 known differences, observed on this install (1 NOT as documented" in text
         assert re.search(r"bn-momentum-convention +documented +0.99 +0.1\n", text)
         assert "FAILED tests/test_losses.py::test_loss[mse]\n      EquivalenceMismatch: mse" in text
+
+    def test_run_summary_only_reads_an_existing_report(self, tmp_path, capsys):
+        """`run --summary-only` prints a report's summary without running; a missing report is one clear error."""
+        path = write(tmp_path, "r.json", report({"tests/test_ops.py::test_op_matches[abs-int32]": case()}))
+        assert run.main(["--report", path, "--summary-only"]) == 0
+        assert "test_op_matches[abs-int32]" in capsys.readouterr().out
+        assert run.main(["--report", str(tmp_path / "none.json"), "--summary-only"]) == 2
+        assert "no report was written" in capsys.readouterr().err
 
     @pytest.mark.parametrize("args, workers", [([], ["-n", "2"]), (["-n", "1"], []), (["-p", "no:xdist"], []),
                                                (["-n4", "-k", "x"], [])])

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.meta
 pytest_plugins = ["pytester"]
 
 # A tiny suite: a passing and a failing comparison through equivalence.compare, a skip, an xfail, a test that
-# hands over a catalogue observation, and a catalogue of two pure-Python entries (no framework is imported).
+# hands over a catalogue observation, a passing reproduction test, and a catalogue of three pure-Python entries
+# (no framework is imported): one handed over, one reproduced, one observed by the plugin at session end.
 CONFTEST = '''
 import pytest
 from equivalence import differences
@@ -27,6 +28,7 @@ def _entry(id, observed, expected):
 differences.DIFFERENCES = [
     _entry("momentum-default", {"tf": 0.99, "torch": 0.1}, {"tf": 0.99, "torch": 0.1}),
     _entry("epsilon-default", {"tf": 1e-3, "torch": 1e-5}, {"tf": 1e-7, "torch": 1e-5}),  # stale on purpose
+    _entry("reproduced", {"tf": "a", "torch": "b"}, {"tf": "a", "torch": "b"}),
 ]
 
 def pytest_configure(config):
@@ -65,6 +67,10 @@ def test_skipped():
 def test_known():
     assert False
 
+@pytest.mark.parametrize("entry_id", ["reproduced"])
+def test_difference_reproduces(entry_id):  # passing, it stands for an observation equal to `expected`
+    pass
+
 def test_observes(request):
     request.node.user_properties.append(
         ("equivalence_observed", {"id": "momentum-default", "observed": {"tf": 0.99, "torch": 0.1}}))
@@ -83,7 +89,7 @@ def run_report(pytester, *args) -> dict:
     path = pytester.path / "report.json"
     result = pytester.runpytest_subprocess("-p", "equivalence._plugin_report", f"--equivalence-report={path}",
                                            "-p", "no:cacheprovider", *args)
-    result.assert_outcomes(passed=2, failed=1, skipped=1, xfailed=1)
+    result.assert_outcomes(passed=3, failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines([f"*equivalence run report: {path}*"])
     return schema.load(path)
 
@@ -94,7 +100,8 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
     cases = {nodeid.split("::")[1]: c for nodeid, c in rep["cases"].items()}
     assert {n: (c["outcome"], c["family"]) for n, c in cases.items()} == {
         "test_tanh": ("passed", "ops"), "test_mse": ("failed", "losses"), "test_skipped": ("skipped", "other"),
-        "test_known": ("xfailed", "other"), "test_observes": ("passed", "other")}
+        "test_known": ("xfailed", "other"), "test_observes": ("passed", "other"),
+        "test_difference_reproduces[reproduced]": ("passed", "other")}
     tanh = cases["test_tanh"]["measurements"]["tanh: tf vs ref64"]
     assert tanh["n"] == 2 and tanh["ok"] and 0 < tanh["error_over_tol"] < 1
     mse = cases["test_mse"]["measurements"]["mse: tf vs torch"]
@@ -105,6 +112,7 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
     assert rep["catalogue"]["momentum-default"]["status"] == "documented"
     stale = rep["catalogue"]["epsilon-default"]
     assert (stale["status"], stale["observed"]["tf"], stale["expected"]["tf"]) == ("stale", 1e-3, 1e-7)
+    assert rep["catalogue"]["reproduced"]["observed"] == {"tf": "a", "torch": "b"}
     assert rep["versions"]["numpy"] and rep.pop("run")["workers"] == 1
     single = run_report(tiny_suite, "-p", "no:xdist")
     assert single.pop("run")["workers"] == 0
