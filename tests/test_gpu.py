@@ -10,7 +10,6 @@ TensorFlow is absent or CPU-only (the CUDA box this project borrows has PyTorch 
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -76,24 +75,56 @@ def _forward(module, x: np.ndarray, device, dtype=None):
 # --- op registry ----------------------------------------------------------------------------------------------
 
 
+# Registry cases CUDA does not implement: the test asserts the error, so a torch that adds the kernel fails here
+# and the entry is removed (observed with torch 2.11.0+cu130 on an H100).
+CUDA_UNSUPPORTED = {
+    "matmul-int32": (NotImplementedError, "addmm_cuda\" not implemented for 'Int'"),
+}
+# Sums whose terms overflow give inf - inf = NaN or +-inf depending on the summation order, which differs between
+# CPU and CUDA kernels (seen: bfloat16 batched matmul, NaN on CUDA where float64 gives -inf); float64 does not
+# overflow at all. Accumulating ops (those with a depth) are therefore drawn without the 'huge' edge kind here.
+ACCUMULATION_AVOID = frozenset({"huge"})
+
+
+def _check_output(op, dtype, sample, i, c, g, r):
+    """CUDA vs float64 under the op's rule; CUDA vs CPU under cross() of it where CPU itself matches float64."""
+    __tracebackhide__ = True
+    what, out_dtype = f"{op.id}[{dtype}] output{i} on cuda", dtype_name(c.dtype)
+    assert dtype_name(g.dtype) == out_dtype, f"{what}: result dtype {g.dtype} on cuda, {c.dtype} on cpu"
+    expected = _rounded(r, out_dtype) if r is not None else to_numpy(c)
+    tol = op.tolerance(out_dtype, sample, expected)
+    context = sample.describe()
+    if r is not None:
+        assert_close(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=context)
+        if not compare(c, expected, tol, what=what, label_a="cpu", label_b="ref64").ok:
+            note(f"{what}: torch CPU deviates from float64 here (tests/test_ops.py owns that); CUDA vs CPU not asserted")
+            return
+    assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
+
+
 @pytest.mark.parametrize("op,dtype", OP_CASES)
 @given(data=st.data())
 def test_gpu_op_matches_cpu_and_reference(op, dtype, data, torch_cuda):
     """Each registry op on CUDA matches float64 under the CPU rule, and torch CPU under cross() of it, same dtype."""
-    sample = data.draw(op.samples(dtype, _narrowed(op, dtype)), label="sample")
+    avoid = _narrowed(op, dtype) | (ACCUMULATION_AVOID if op.depth else frozenset())
+    sample = data.draw(op.samples(dtype, avoid), label="sample")
     note(sample.describe())
     cpu = _outputs(op.torch_fn(*(to_torch(a) for a in sample.args), **sample.kwargs))
+    if f"{op.id}-{dtype}" in CUDA_UNSUPPORTED and all(np.size(a) for a in sample.args):  # empty ones return early
+        error, message = CUDA_UNSUPPORTED[f"{op.id}-{dtype}"]
+        with pytest.raises(error, match=message):
+            op.torch_fn(*(to_torch(a, torch_cuda) for a in sample.args), **sample.kwargs)
+        return
     gpu = _outputs(op.torch_fn(*(to_torch(a, torch_cuda) for a in sample.args), **sample.kwargs))
     with np.errstate(all="ignore"):
         ref = _outputs(op.ref(*(as_reference(a) for a in sample.args), **sample.kwargs)) if op.ref else (None,) * len(cpu)
     for i, (c, g, r) in enumerate(zip(cpu, gpu, ref)):
-        what, out_dtype = f"{op.id}[{dtype}] output{i} on cuda", dtype_name(c.dtype)
-        assert dtype_name(g.dtype) == out_dtype, f"{what}: result dtype {g.dtype} on cuda, {c.dtype} on cpu"
-        expected = _rounded(r, out_dtype) if r is not None else to_numpy(c)
-        tol = op.tolerance(out_dtype, sample, expected)
-        if r is not None:
-            assert_close(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=sample.describe())
-        assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=sample.describe())
+        _check_output(op, dtype, sample, i, c, g, r)
+
+
+def _finite_max(a: np.ndarray) -> float:
+    a = np.asarray(a, np.float64)
+    return float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
 
 
 def _grads(op, sample, device, dtype):
@@ -103,22 +134,28 @@ def _grads(op, sample, device, dtype):
     outs = [o for o in _outputs(op.torch_fn(*args, **sample.kwargs)) if o.is_floating_point()]
     leaves = [a for a in args if a.requires_grad]
     grads = torch.autograd.grad(outs, leaves, grad_outputs=[torch.ones_like(o) for o in outs], allow_unused=True)
-    return [np.zeros(a.shape) if g is None else to_numpy(g) for a, g in zip(leaves, grads)]
+    y_max = max((_finite_max(to_numpy(o)) for o in outs), default=0.0)
+    return [np.zeros(a.shape) if g is None else to_numpy(g) for a, g in zip(leaves, grads)], y_max
 
 
 @pytest.mark.parametrize("op", GRAD_CASES)
 @given(data=st.data())
 def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
     """d(sum op)/d(inputs) on CUDA float32 matches torch float64 autograd and CUDA matches CPU (cross)."""
-    sample = data.draw(op.samples("float32", _narrowed(op, "float32")), label="sample")
+    avoid = _narrowed(op, "float32") | (ACCUMULATION_AVOID if op.depth else frozenset())
+    sample = data.draw(op.samples("float32", avoid), label="sample")
     note(sample.describe())
-    ref64 = _grads(op, sample, "cpu", _runtime.torch().float64)
-    cpu, gpu = _grads(op, sample, "cpu", _runtime.torch().float32), _grads(op, sample, torch_cuda, _runtime.torch().float32)
+    torch = _runtime.torch()
+    ref64, y_max = _grads(op, sample, "cpu", torch.float64)
+    (cpu, _), (gpu, _) = _grads(op, sample, "cpu", torch.float32), _grads(op, sample, torch_cuda, torch.float32)
     for i, (r, c, g) in enumerate(zip(ref64, cpu, gpu)):
         expected = _rounded(r, "float32")
-        # A derivative formula is itself an op chained with the forward: twice the op's ulps.
-        tol = for_arrays("float32", expected, depth=op.depth(sample) if op.depth else 1, ulps=2 * op.ulps,
-                         reason=f"gradient: 2x op ulps ({op.ulps:g})")
+        # torch's derivative formulas reuse the forward result (tanh' = 1 - y*y, sigmoid' = y*(1 - y), expm1' = y + 1),
+        # so their absolute error is a few ulps of max(|y|, 1), not of a small gradient (H100, torch 2.11: expm1'
+        # off by 2.6e-8 at g=2.5e-3, tanh' 5.6e-8 at g=9.9e-3). Twice the op's ulps: the formula is a second op.
+        scale = max(_finite_max(expected), y_max, 1.0)
+        tol = tolerance("float32", depth=op.depth(sample) if op.depth else 1, ulps=2 * op.ulps, scale=scale,
+                        reason=f"gradient: 2x op ulps ({op.ulps:g}), scale max(|g|, |y|, 1)={scale:.3g}")
         what = f"{op.id}[float32] grad arg{i} on cuda"
         assert_close(g, expected, tol, what=what, label_a="cuda", label_b="torch64", context=sample.describe())
         assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=sample.describe())
@@ -381,16 +418,14 @@ def test_gpu_cudnn_deterministic_conv_backward_repeats(torch_cuda):
         assert np.array_equal(r, runs[0]), f"run {i}: conv weight grad differs by {np.abs(r - runs[0]).max():.3g}"
 
 
-def test_gpu_deterministic_algorithms_need_cublas_workspace(torch_cuda):
-    """use_deterministic_algorithms(True) makes a CUDA matmul raise unless CUBLAS_WORKSPACE_CONFIG is set."""
+def test_gpu_deterministic_algorithms_raise_on_nondeterministic_kernel(torch_cuda):
+    """Under use_deterministic_algorithms(True) a CUDA kernel without a deterministic version (histc) raises."""
     torch = _runtime.torch()
-    a = torch.ones(8, 8, device=torch_cuda)
+    x = torch.arange(16.0, device=torch_cuda)
+    assert torch.histc(x, bins=4, min=0, max=16).tolist() == [4.0, 4.0, 4.0, 4.0]
     torch.use_deterministic_algorithms(True)  # restored by the root conftest's isolation
-    if os.environ.get("CUBLAS_WORKSPACE_CONFIG") in (":4096:8", ":16:8"):
-        assert torch.equal(a @ a, torch.full((8, 8), 8.0, device=torch_cuda))
-    else:
-        with pytest.raises(RuntimeError, match="CUBLAS_WORKSPACE_CONFIG"):
-            a @ a
+    with pytest.raises(RuntimeError, match="does not have a deterministic implementation"):
+        torch.histc(x, bins=4, min=0, max=16)
 
 
 def test_gpu_device_mismatch_error(torch_cuda):
