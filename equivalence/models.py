@@ -155,4 +155,42 @@ def build_pair(spec: ModelSpec, seed: int = 0, weights: Weights | None = None) -
     return Pair(spec, keras_model, torch_module, weights)
 
 
-__all__ = ["Pair", "accumulation_depth", "build_pair", "layer_depths", "seed_models"]
+FIXTURES = "fixtures/seed_models"
+GOLDEN_SEED, GOLDEN_INPUT_SEED, GOLDEN_BATCH = 0, 1, 2
+
+
+def freeze_fixtures(directory: str = FIXTURES) -> None:
+    """Write each seed model's golden data (input, float64 reference output, weight digest) and a MANIFEST.json.
+
+    The weights themselves are not stored: they are regenerated from GOLDEN_SEED and checked against the digest.
+    """
+    import json
+    import os
+    import sys
+
+    from .weights import digest
+
+    os.makedirs(directory, exist_ok=True)
+    manifest = {"generator": "python -m equivalence.models freeze " + directory, "versions": _runtime.versions(),
+                "python": sys.version.split()[0], "weight_seed": GOLDEN_SEED, "input_seed": GOLDEN_INPUT_SEED,
+                "models": {}}
+    for name, spec in seed_models().items():
+        weights = init_weights(spec, GOLDEN_SEED)
+        x = Pair(spec, None, None, weights).sample_input(GOLDEN_INPUT_SEED, batch=GOLDEN_BATCH)
+        np.savez_compressed(os.path.join(directory, f"{name}.npz"), x=x, reference=_reference.forward(spec, weights, x))
+        manifest["models"][name] = {"file": f"{name}.npz", "spec": repr(spec.layers), "input_shape": list(spec.input_shape),
+                                    "weights_sha256": digest(weights)}
+    with open(os.path.join(directory, "MANIFEST.json"), "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] != ["freeze"]:
+        sys.exit("usage: python -m equivalence.models freeze [DIRECTORY]")
+    freeze_fixtures(*sys.argv[2:3])
+
+
+__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "seed_models"]

@@ -93,6 +93,19 @@ def check_weights(spec: ModelSpec, w: Weights) -> None:
         raise WeightError(f"weights do not fit model {spec.name!r}: " + "; ".join(problems))
 
 
+def digest(w: Weights) -> str:
+    """sha256 over layer names, parameter names, shapes, dtypes and bytes (in sorted order): a weight fingerprint."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(w):
+        for pname in sorted(w[name]):
+            arr = np.ascontiguousarray(w[name][pname])
+            h.update(f"{name}.{pname}:{arr.shape}:{arr.dtype.str};".encode())
+            h.update(arr.tobytes())
+    return h.hexdigest()
+
+
 # ---------------------------------------------------------------------------------------------------- torch layout
 def flatten_origin(spec: ModelSpec, name: str) -> tuple[int, int, int] | None:
     """(H, W, C) when node `name` is, in torch, a Flatten of an NCHW map (features in c,h,w order), possibly
@@ -232,5 +245,5 @@ def read_torch(module, spec: ModelSpec) -> Weights:
     return from_torch(spec, raw)
 
 
-__all__ = ["WeightError", "Weights", "check_weights", "chw_index", "flatten_origin", "from_torch", "init_weights",
+__all__ = ["WeightError", "Weights", "check_weights", "chw_index", "digest", "flatten_origin", "from_torch", "init_weights",
            "load_keras", "load_torch", "param_count", "param_shapes", "read_keras", "read_torch", "to_torch"]

@@ -1,0 +1,103 @@
+"""The spec validates eagerly: every invalid spec raises SpecError naming the layer and what to change."""
+import pytest
+
+from equivalence.spec import LayerSpec, ModelSpec, SpecError, conv_out, layer, same_pads
+
+pytestmark = pytest.mark.meta
+
+
+def e(expect: str, *layers, shape=(8, 8, 3), dtype="float32", id: str):
+    """A bad spec case: `layers` on `shape` must raise SpecError containing `expect`."""
+    return pytest.param(expect, shape, dtype, layers, id=id)
+
+
+BAD_SPECS = [
+    e("unknown layer kind 'dense2'", ("dense2", {"units": 3}), id="unknown_kind"),
+    e("missing required parameter(s) ['units']", ("dense", {}), shape=(4,), id="missing_param"),
+    e("unknown parameter(s) ['unit']", ("dense", {"unit": 3}), shape=(4,), id="unknown_param"),
+    e("unknown activation 'relu6'", ("dense", {"units": 3, "activation": "relu6"}), shape=(4,), id="bad_activation"),
+    e("padding must be 'valid' or 'same'", ("conv2d", {"filters": 2, "kernel_size": 3, "padding": "full"}),
+      id="bad_padding"),
+    e("units must be a positive integer", ("dense", {"units": 0}), shape=(4,), id="zero_units"),
+    e("kernel (9, 9) (dilation (1, 1)) with 'valid' padding is larger than the input (8, 8)",
+      ("conv2d", {"filters": 2, "kernel_size": 9}), id="kernel_too_large"),
+    e("groups=2 must divide both input channels (3)", ("conv2d", {"filters": 4, "kernel_size": 3, "groups": 2}),
+      id="groups_do_not_divide"),
+    e("strides > 1 with dilation > 1 is not supported", ("conv2d", {"filters": 2, "kernel_size": 3, "strides": 2,
+                                                                     "dilation": 2}), id="stride_and_dilation"),
+    e("dense needs a rank-2/3 input (batch included), got shape (8, 8, 3) (rank 4)", ("dense", {"units": 3}),
+      id="dense_on_feature_map"),
+    e("conv2d needs a rank-4 input", ("conv2d", {"filters": 2, "kernel_size": 1}), shape=(5, 3), id="conv2d_rank3"),
+    e("gru with reset_after=False cannot be expressed in PyTorch", ("gru", {"units": 2, "reset_after": False}),
+      shape=(5, 3), id="gru_reset_before"),
+    e("dropout rate must be in [0, 1)", ("dropout", {"rate": 1.0}), id="dropout_rate_one"),
+    e("pool (3, 3) with 'valid' padding does not fit the input (2, 2)", ("max_pool2d", {"pool_size": 3}),
+      shape=(2, 2, 1), id="pool_too_large"),
+    e("embedding must read the model input, and the model's input_dtype must be 'int32'",
+      ("embedding", {"input_dim": 5, "output_dim": 2}), shape=(4,), id="embedding_float_input"),
+    e("token-id (int32) input can only feed an embedding layer", ("dense", {"units": 2}), shape=(4,), dtype="int32",
+      id="ids_into_dense"),
+]
+
+
+@pytest.mark.parametrize(("expect", "shape", "dtype", "layers"), BAD_SPECS)
+def test_spec_rejects_invalid(expect, shape, dtype, layers):
+    """An invalid layer or model spec raises SpecError whose message says what is wrong."""
+    with pytest.raises(SpecError) as exc:
+        ModelSpec("bad", shape, tuple(LayerSpec(kind, params) for kind, params in layers), dtype)
+    assert expect in str(exc.value)
+
+
+@pytest.mark.parametrize(("expect", "build"), [
+    pytest.param("add needs at least two named inputs", lambda: layer("add", inputs=("a",)), id="add_one_input"),
+    pytest.param("reads ['nowhere'], which is not an earlier layer",
+                 lambda: ModelSpec("m", (4,), (layer("dense", units=2, inputs=("nowhere",)),)), id="unknown_source"),
+    pytest.param("duplicate or reserved layer name(s) ['d']",
+                 lambda: ModelSpec("m", (4,), (layer("dense", name="d", units=4), layer("dense", name="d", units=2))),
+                 id="duplicate_names"),
+    pytest.param("add needs inputs of one shape, got [(4,), (2,)]",
+                 lambda: ModelSpec("m", (4,), (layer("dense", name="d", units=2),
+                                               layer("add", inputs=("input", "d")))), id="add_shape_mismatch"),
+    pytest.param("needs at least one layer", lambda: ModelSpec("m", (4,), ()), id="no_layers"),
+    pytest.param("input_shape must be non-empty positive ints", lambda: ModelSpec("m", (0,), (layer("flatten"),)),
+                 id="zero_input_dim"),
+])
+def test_spec_rejects_invalid_graph(expect, build):
+    """Graph errors (merge arity, unknown sources, duplicate names, merge shapes, empty models) name the problem."""
+    with pytest.raises(SpecError, match=None) as exc:
+        build()
+    assert expect in str(exc.value)
+
+
+def test_spec_fills_defaults_names_and_shapes():
+    """Defaults are filled in, layers are named <kind>_<index>, and shapes are inferred channels-last."""
+    spec = ModelSpec("m", (7, 7, 3), (layer("conv2d", filters=4, kernel_size=3, strides=2, padding="same"),
+                                      layer("max_pool2d"), layer("flatten"), layer("dense", units=2)))
+    assert [l.name for l in spec.layers] == ["conv2d_0", "max_pool2d_1", "flatten_2", "dense_3"]
+    assert dict(spec.shapes) == {"input": (7, 7, 3), "conv2d_0": (4, 4, 4), "max_pool2d_1": (2, 2, 4),
+                                 "flatten_2": (16,), "dense_3": (2,)}
+    assert spec.layers[0]["dilation"] == 1 and spec.is_linear
+
+
+def test_spec_is_frozen_and_hashable():
+    """Specs are immutable values: equal specs hash equal, and params cannot be changed in place."""
+    a, b = layer("dense", units=3), layer("dense", units=3)
+    assert a == b and hash(a) == hash(b)
+    with pytest.raises(TypeError):
+        a.params["units"] = 4
+
+
+def test_spec_repr_is_short():
+    """Reprs show only non-default parameters, so hypothesis' falsifying examples stay readable."""
+    spec = ModelSpec("m", (4,), (layer("dense", units=3, activation="relu"),))
+    assert repr(spec.layers[0]) == "dense_0:dense(units=3, activation='relu')"
+    assert repr(spec) == "ModelSpec<m: (4,) -> 1 layers -> (3,)>"
+
+
+@pytest.mark.parametrize(("n", "k", "s", "d", "pads"), [
+    (7, 3, 2, 1, (1, 1)), (8, 3, 2, 1, (0, 1)), (6, 2, 1, 1, (0, 1)), (4, 4, 1, 1, (1, 2)), (9, 3, 1, 2, (2, 2)),
+    (5, 1, 2, 1, (0, 0)),
+])
+def test_same_padding_puts_the_odd_pixel_after(n, k, s, d, pads):
+    """TF's 'same' padding: total = (ceil(n/s)-1)*s + d*(k-1) + 1 - n, split with the extra pixel AFTER."""
+    assert same_pads(n, k, s, d) == pads and conv_out(n, k, s, d, "same") == -(-n // s)
