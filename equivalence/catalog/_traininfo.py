@@ -45,8 +45,25 @@ class LossSample:
         printer.text(repr(self))
 
 
-@dataclasses.dataclass(frozen=True)
-class LossInfo:
+class _Named:
+    """Ids read '<name>-<variant>' and reprs stay short (they appear in test ids and falsifying examples)."""
+
+    name: str
+    variant: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-{self.variant}" if self.variant else self.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}<{self.id}>"
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(repr(self))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LossInfo(_Named):
     name: str  # neutral snake_case loss name: 'sparse_categorical_crossentropy'
     variant: str  # configuration: 'from_logits', 'label_smoothing'; '' for the plain form
     keras: Callable[..., Any]  # (y_true ndarray, y_pred tf tensor, keras_reduction, weight) -> tf tensor
@@ -76,18 +93,9 @@ class LossInfo:
                 problems.append(f"{field} is not callable")
         _require(self.id, problems)
 
-    @property
-    def id(self) -> str:
-        return f"{self.name}-{self.variant}" if self.variant else self.name
 
-    def __repr__(self) -> str:
-        return f"LossInfo<{self.id}>"
-
-    _repr_pretty_ = LossSample._repr_pretty_
-
-
-@dataclasses.dataclass(frozen=True)
-class OptimizerInfo:
+@dataclasses.dataclass(frozen=True, repr=False)
+class OptimizerInfo(_Named):
     name: str  # neutral optimizer name: 'adam'
     variant: str  # configuration: 'amsgrad', 'defaults', 'momentum_nesterov'
     hyper: dict[str, float]  # neutral hyperparameters (lr, beta1, beta2, eps, ...): the single source of truth
@@ -98,6 +106,7 @@ class OptimizerInfo:
     cross: bool = True  # the two frameworks must agree with each other under this mapping
     grad_scale: float = 1.0  # gradients are drawn with magnitudes up to this (tiny: makes epsilon visible)
     ulps: float = 16.0  # result ulps of an update allowed beyond the per-step depth term
+    keras_cond: float = 1.0  # amplification of float32 rounding in Keras' bias corrections (1 - beta^t in float32)
     mapping: str = ""  # how neutral hyperparameters become each API's arguments (shown in docs)
     differences: tuple[str, ...] = ()  # KnownDifference ids; required when cross is False
 
@@ -112,18 +121,9 @@ class OptimizerInfo:
                 problems.append(f"{field} is not callable")
         _require(self.id, problems)
 
-    @property
-    def id(self) -> str:
-        return f"{self.name}-{self.variant}" if self.variant else self.name
 
-    def __repr__(self) -> str:
-        return f"OptimizerInfo<{self.id}>"
-
-    _repr_pretty_ = LossSample._repr_pretty_
-
-
-@dataclasses.dataclass(frozen=True)
-class ScheduleInfo:
+@dataclasses.dataclass(frozen=True, repr=False)
+class ScheduleInfo(_Named):
     name: str  # neutral schedule name: 'step', 'exponential', 'cosine'
     variant: str  # configuration: 'staircase', 'eta_min'
     keras: Callable[[], Any]  # () -> keras LearningRateSchedule (called with the optimizer iteration)
@@ -138,15 +138,6 @@ class ScheduleInfo:
         if self.steps < 1 or self.lr <= 0:
             problems.append(f"steps={self.steps} and lr={self.lr} must be positive")
         _require(self.id, problems)
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}-{self.variant}" if self.variant else self.name
-
-    def __repr__(self) -> str:
-        return f"ScheduleInfo<{self.id}>"
-
-    _repr_pretty_ = LossSample._repr_pretty_
 
 
 def check_unique(entries: list) -> list:
