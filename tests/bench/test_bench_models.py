@@ -193,4 +193,5 @@ def test_bench_mixed_precision_step(benchmark, bench_threads, impl, torch_cuda):
     assert np.isfinite(loss), f"{impl}: first step loss {loss}"
     benchmark.group = "seed_cnn_torch/train_step-cuda"
     record(benchmark, BenchCase("mixed_precision", "seed_cnn_torch/train_step-cuda", impl, BATCH), bench_threads)
+    benchmark.extra_info["device"] = _runtime.torch().cuda.get_device_name(torch_cuda)
     benchmark.pedantic(fn, rounds=20, iterations=5, warmup_rounds=5)

@@ -52,6 +52,15 @@ def test_report_stat_choice_changes_ratios(run_json):
     assert "| seed_mlp/forward | 4.00 | 2.00 |" in text
 
 
+def test_report_several_runs_one_section_each(run_json, tmp_path):
+    """Several JSON files (a CPU run and a GPU run) give one titled document with one section per run."""
+    out = tmp_path / "B.md"
+    assert report.main([str(run_json), str(run_json), "--out", str(out), "--note", "first", "--note", "second"]) == 0
+    text = out.read_text()
+    assert text.count("# Benchmarks: TensorFlow") == 1 and text.count("## Run: run") == 2
+    assert text.index("first") < text.index("second")
+
+
 def test_report_main_writes_file(run_json, tmp_path, capsys):
     """main(argv) writes the Markdown to --out and returns 0, as `python -m equivalence bench-report` does."""
     out = tmp_path / "B.md"
