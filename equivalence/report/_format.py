@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 
@@ -49,3 +50,9 @@ def value(v: Any, width: int = 60) -> str:
 def short_id(nodeid: str) -> str:
     """A node id without its file part: 'test_op_matches[tanh-float32]'."""
     return nodeid.rsplit("::", 1)[-1]
+
+
+def headline(message: str) -> str:
+    """The first line of a failure message, without the exception's module path ('StaleDifference: ...')."""
+    first = message.splitlines()[0] if message else ""
+    return re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )", "", first)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from ._format import number, short_id, table, value
+from ._format import headline, number, short_id, table, value
 
 DEFAULT_FACTOR = 2.0
 # Errors below 1% of their tolerance count as 1%: going from a bit-exact 0 to 1e-9 of the tolerance is noise, not a
@@ -162,8 +162,7 @@ def sections(d: ReportDiff, limit: int | None) -> list[tuple[str, list[str], lis
     width = None if limit is None else 70
 
     def cases(items):
-        return [[c.nodeid, c.before, c.after, value(c.message.splitlines()[0] if c.message else "", width or 400)]
-                for c in items]
+        return [[c.nodeid, c.before, c.after, value(headline(c.message), width or 400)] for c in items]
 
     def growths(items):
         return [[short_id(g.nodeid), g.key, number(g.before), number(g.after), f"{g.ratio:.3g}x",
