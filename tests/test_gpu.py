@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from equivalence import _runtime, devices
 from equivalence.catalog._samples import as_reference, to_torch
 from equivalence.catalog.ops import OP_DB
-from equivalence.compare import EquivalenceMismatch, assert_close, compare, to_numpy
+from equivalence.compare import EquivalenceMismatch, assert_close, compare, describe, to_numpy
 from equivalence.differences import lookup
 from equivalence.differences.ops import NARROWS
 from equivalence.models import Pair, accumulation_depth, seed_models
@@ -238,6 +238,52 @@ def test_gpu_model_grads_and_adam_step_match(name, torch_cuda):
         assert_close(gcu[k], g32[k], cross(g_tol), what=f"{name} grad {k} on cuda", label_a="cuda", label_b="cpu")
         _assert_adam_step(f"{name} {k} vs float64", wcu[k], w64[k], w0[k], g64[k], g_tol, lr)
         _assert_adam_step(f"{name} {k} vs cpu", wcu[k], w32[k].astype(np.float64), w0[k], g64[k], g_tol, lr, factor=2)
+
+
+def _optimizer_inputs(scale: float, steps: int = 5, n: int = 8):
+    """Deterministic (p0, grads): zero, tiny (1e-3) and large (10) gradient magnitudes of both signs, x `scale`."""
+    rng = np.random.default_rng(0)
+    magnitudes = np.array([0.0, 1e-3, 1e-2, 0.1, 1.0, 3.0, 10.0, 0.5], np.float64)[:n]
+    grads = (rng.permutation(np.tile(magnitudes, (steps, 1)).T).T * rng.choice([-1.0, 1.0], (steps, n)) * scale)
+    return rng.uniform(-1, 1, n).astype(np.float32), grads.astype(np.float32)
+
+
+def _torch_trajectory(info, p0, grads, device) -> np.ndarray:
+    """Parameter values after each step of the registry's torch optimizer on `device` (steps+1, n), float64."""
+    torch = _runtime.torch()
+    param = torch.nn.Parameter(torch.tensor(p0, dtype=torch.float32, device=device))
+    opt = info.torch([param], info.hyper)
+    out = [np.asarray(p0, np.float64)]
+    for g in grads:
+        opt.zero_grad()
+        param.grad = torch.tensor(g, dtype=torch.float32, device=device)
+        opt.step()
+        out.append(to_numpy(param).astype(np.float64))
+    return np.stack(out)
+
+
+def _optimizer_params():
+    from equivalence.catalog.optimizers import OPTIMIZER_DB
+
+    return [pytest.param(info, id=f"{info.id}-float32-cuda") for info in OPTIMIZER_DB]
+
+
+@pytest.mark.parametrize("info", _optimizer_params())
+def test_gpu_optimizer_step_matches(info, torch_cuda):
+    """Five steps of each OPTIMIZER_DB torch optimizer on CUDA follow torch's float64 rule and match CPU (2x)."""
+    from equivalence.training import ref_param_trajectory, update_tolerance, updates
+
+    p0, grads = _optimizer_inputs(info.grad_scale)
+    cuda = updates(_torch_trajectory(info, p0, grads, torch_cuda))
+    cpu = updates(_torch_trajectory(info, p0, grads, "cpu"))
+    ref = updates(ref_param_trajectory(info.ref_torch(info.hyper), p0, grads))
+    p_max = float(np.abs(p0).max()) + float(np.abs(ref).sum(0).max())  # bound on |p| along the trajectory
+    tol = update_tolerance(p_max, len(grads), info.ulps)  # the CPU test's rule (tests/test_optimizer_step.py)
+    context = "\n".join([describe("p0", p0), describe("grads", grads), "  rows are steps: update[t] = p[t+1] - p[t]"])
+    assert_close(cuda, ref, tol, what=f"{info.id} updates on cuda", label_a="cuda", label_b="ref64_torch_rule",
+                 context=context)
+    assert_close(cuda, cpu, cross(tol), what=f"{info.id} updates on cuda", label_a="cuda", label_b="cpu",
+                 context=context)
 
 
 @pytest.mark.parametrize("name", [pytest.param("seed_mlp", id="seed_mlp-float32-cuda")])
