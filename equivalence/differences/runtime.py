@@ -51,13 +51,6 @@ def _numpy_float64_promotion():
             "torch": {"array": _dt(t.ones(2) * t.as_tensor(arr)), "scalar": _dt(t.ones(2) * scalar)}}
 
 
-def _int_sum():
-    t, tf_ = torch(), tf()
-    big = [2**31 - 1, 1]
-    a, b = t.sum(t.tensor(big, dtype=t.int32)), tf_.reduce_sum(tf_.constant(big, tf_.int32))
-    return {"tf": [_dt(b), int(b)], "torch": [_dt(a), int(a)]}
-
-
 def _int_mean():
     t, tf_ = torch(), tf()
     m = tf_.reduce_mean(tf_.constant([1, 2]))
@@ -177,6 +170,43 @@ def _variable_dtype_from_python():
             "torch": {"float64_numpy": _dt(t.tensor(np.array([0.1]))), "python_float": _dt(t.tensor([0.1]))}}
 
 
+def _lazy_weights():
+    t, k = torch(), keras()
+    dense = k.layers.Dense(3)
+    before = len(dense.weights)
+    dense(np.ones((1, 2), np.float32))
+    return {"tf": {"weights_before_call": before, "weights_after_call": [list(w.shape) for w in dense.weights]},
+            "torch": {"weights_at_construction": [list(p.shape) for p in t.nn.Linear(2, 3).parameters()]}}
+
+
+def _bn_counts():
+    t, k = torch(), keras()
+    bn = k.layers.BatchNormalization()
+    bn.build((None, 4))
+    tbn = t.nn.BatchNorm1d(4)
+    return {"tf": {"count_params": bn.count_params(), "trainable": sum(int(np.prod(w.shape)) for w in bn.trainable_weights)},
+            "torch": {"parameters": sum(p.numel() for p in tbn.parameters()),
+                      "buffers": sum(b.numel() for b in tbn.buffers()), "state_dict_keys": sorted(tbn.state_dict())}}
+
+
+def _frozen_batchnorm():
+    t, k = torch(), keras()
+    x = np.array([[1.0], [3.0]], np.float32)
+    bn = k.layers.BatchNormalization()
+    bn.build((None, 1))
+    bn.trainable = False  # since TF 2.0 this also switches the layer to inference mode
+    tbn = t.nn.BatchNorm1d(1).requires_grad_(False).train()
+    return {"tf": np.asarray(bn(x, training=True)).ravel(), "torch": tbn(t.from_numpy(x)).detach().ravel()}
+
+
+def _integer_gradient():
+    t, tf_ = torch(), tf()
+    v = tf_.Variable([1, 2])
+    with tf_.GradientTape() as tape:
+        y = tf_.reduce_sum(v * v)
+    return {"tf": tape.gradient(y, v), "torch": _raises(lambda: t.tensor([1, 2]).requires_grad_())}
+
+
 ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="python-int-default-dtype", area="dtypes",
@@ -226,18 +256,6 @@ ENTRIES: list[KnownDifference] = [
         snippet_torch="(torch.ones(2) * torch.as_tensor(np.array([2.0, 4.0]))).dtype  # float64",
         evidence="torch docs 'Type promotion' (tensors of the same category promote to the wider dtype; "
                  "zero-dim NumPy scalars are treated like Python scalars); TF convert_to_tensor dtype_hint.",
-    ),
-    KnownDifference(
-        id="int32-sum-accumulator", area="dtypes",
-        title="Summing int32: PyTorch returns int64 (no overflow), TensorFlow stays int32 and wraps",
-        tf="tf.reduce_sum of int32 is int32; 2**31 - 1 + 1 wraps to -2147483648.",
-        torch="torch.sum of any integer (or bool) tensor returns int64 unless dtype= is given: 2147483648.",
-        mapping="tf.reduce_sum(tf.cast(x, tf.int64)) / torch.sum(x, dtype=torch.int32) to match either side.",
-        witness=_int_sum, expected={"tf": ["int32", -2147483648], "torch": ["int64", 2147483648]},
-        snippet_tf="tf.reduce_sum(tf.constant([2**31 - 1, 1], tf.int32))  # -2147483648",
-        snippet_torch="torch.sum(torch.tensor([2**31 - 1, 1], dtype=torch.int32))  # 2147483648 (int64)",
-        evidence="torch.sum docs ('If dtype is None ... integral inputs are promoted to int64'); tf.math.reduce_sum "
-                 "docs (output has the input dtype).",
     ),
     KnownDifference(
         id="integer-mean", area="dtypes",
@@ -541,5 +559,67 @@ ENTRIES: list[KnownDifference] = [
         snippet_torch="b = a * 1.0; y = (b * b).sum()\nb.add_(1.0)\ny.backward()  # RuntimeError",
         evidence="torch autograd mechanics docs ('In-place correctness checks', version counters); TF guide "
                  "'Introduction to Tensors' (immutability).", gotcha=True,
+    ),
+    KnownDifference(
+        id="lazy-weight-creation", area="modes",
+        title="Keras creates a layer's weights at its first call (build); torch modules create them in __init__",
+        tf="Dense(3) has no weights until it sees an input (or build(shape)); then kernel (2, 3) and bias (3,).",
+        torch="nn.Linear(2, 3) needs in_features and owns weight (3, 2) and bias (3,) at once (nn.LazyLinear defers).",
+        mapping="Build the Keras model (model.build / one call / keras.Input) before set_weights; transpose Dense "
+                "kernels to Linear weights.",
+        witness=_lazy_weights,
+        expected={"tf": {"weights_before_call": 0, "weights_after_call": [[2, 3], [3]]},
+                  "torch": {"weights_at_construction": [[3, 2], [3]]}},
+        snippet_tf="d = keras.layers.Dense(3); d.weights  # []\nd(np.ones((1, 2))); d.kernel.shape  # (2, 3)",
+        snippet_torch="torch.nn.Linear(2, 3).weight.shape  # (3, 2)",
+        evidence="Keras guide 'Making new layers and models via subclassing' (deferred weight creation in build()); "
+                 "torch.nn.Linear docs.",
+    ),
+    KnownDifference(
+        id="bn-param-count-buffers", area="layer-defaults",
+        title="Parameter counts: Keras counts BatchNorm's moving statistics, torch.parameters() does not",
+        tf="BatchNormalization(4).count_params() is 16: gamma, beta (trainable) + moving mean/variance (non-trainable).",
+        torch="BatchNorm1d(4) has 8 parameters; running_mean/var and num_batches_tracked are buffers (9 values, in "
+              "state_dict but not parameters()).",
+        mapping="Compare Keras trainable weights with torch parameters(), Keras non-trainable weights with buffers "
+                "(minus num_batches_tracked).",
+        witness=_bn_counts,
+        expected={"tf": {"count_params": 16, "trainable": 8},
+                  "torch": {"parameters": 8, "buffers": 9,
+                            "state_dict_keys": ["bias", "num_batches_tracked", "running_mean", "running_var", "weight"]}},
+        snippet_tf="bn = keras.layers.BatchNormalization(); bn.build((None, 4)); bn.count_params()  # 16",
+        snippet_torch="sum(p.numel() for p in torch.nn.BatchNorm1d(4).parameters())  # 8",
+        evidence="keras Layer.count_params docs (all weights); torch nn.Module.register_buffer docs (buffers are "
+                 "not parameters); model.summary() vs sum(p.numel()).",
+    ),
+    KnownDifference(
+        id="frozen-batchnorm-mode", area="modes",
+        title="Freezing BatchNorm: Keras trainable=False also switches it to inference; torch requires_grad_(False) "
+              "does not",
+        tf="bn.trainable = False makes BatchNormalization use its moving statistics even when called with "
+           "training=True (x / sqrt(1 + 1e-3) on fresh statistics), and stops their update.",
+        torch="requires_grad_(False) only stops gradients: in train() mode BatchNorm still normalises with batch "
+              "statistics ([-1, 1]) and updates running stats; call .eval() to freeze it.",
+        mapping="Keras trainable=False <-> torch bn.eval() plus requires_grad_(False).",
+        witness=_frozen_batchnorm, atol=1e-6,  # float32 rsqrt: 1 ulp observed
+        expected={"tf": [0.9995004, 2.9985013], "torch": [-0.999995, 0.999995]},
+        snippet_tf="bn.trainable = False\nbn(x, training=True)  # still inference mode",
+        snippet_torch="bn.requires_grad_(False)\nbn.eval()  # needed as well to use running statistics",
+        evidence="Keras BatchNormalization docs ('About setting layer.trainable = False on a BatchNormalization "
+                 "layer'); torch nn.Module.eval docs.", gotcha=True,
+    ),
+    KnownDifference(
+        id="integer-tensor-gradient", area="gradients",
+        title="Gradients w.r.t. integer tensors: TF silently returns None, torch refuses to track them",
+        tf="tape.gradient(y, int_variable) is None (with a logged warning): integer tensors are not differentiable.",
+        torch="torch.tensor([1, 2]).requires_grad_() raises RuntimeError: only floating point tensors can require "
+              "gradients.",
+        mapping="Make trainable values floating point on both sides.",
+        witness=_integer_gradient, expected={"tf": None, "torch": "RuntimeError"},
+        snippet_tf="v = tf.Variable([1, 2])\nwith tf.GradientTape() as tape:\n    y = tf.reduce_sum(v * v)\n"
+                   "tape.gradient(y, v)  # None",
+        snippet_torch="torch.tensor([1, 2]).requires_grad_()  # RuntimeError",
+        evidence="tf.GradientTape docs ('gradients of integer tensors are None'); torch autograd docs (only "
+                 "floating point and complex tensors can require gradients).",
     ),
 ]
