@@ -114,7 +114,8 @@ class ReportCollector:
         case = self.cases.setdefault(report.nodeid, {"outcome": "passed", "message": "", "measurements": {},
                                                      "family": family_of(report.nodeid, report.keywords)})
         outcome = _phase_outcome(report)
-        if report.when == "call" or outcome != "passed" and case["outcome"] == "passed":
+        # The call phase decides; setup/teardown only matter when they did not pass and nothing failed before.
+        if report.when == "call" or (outcome != "passed" and case["outcome"] == "passed"):
             case["outcome"] = outcome
             if outcome != "passed":
                 case["message"] = message_of(report) or (getattr(report, "wasxfail", "") or "")
