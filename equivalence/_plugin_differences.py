@@ -42,6 +42,7 @@ def pytest_report_header(config):
 # Selector family -> the marker its tests carry.
 FAMILY_MARKERS = {"op": "ops", "layer": "layers", "model": "layers", "loss": "losses", "grad": "grads",
                   "optimizer": "optim", "gpu": "gpu"}
+KNOWN_FAMILIES = set(FAMILY_MARKERS) | set(FAMILY_MARKERS.values())
 
 
 def item_words(item) -> tuple[set[str], str]:
@@ -68,6 +69,9 @@ def unmatched_selectors(entries, items) -> list[str]:
         for sel in entry.applies_to:
             fam, name, *rest = sel.split(":")
             dtype = rest[0] if rest else "*"
+            if fam != "*" and fam not in KNOWN_FAMILIES:
+                out.append(f"{entry.id}: {sel} (unknown family {fam!r}; known: {', '.join(sorted(KNOWN_FAMILIES))})")
+                continue
             if not _family_in(fam, markers_seen) or fam == "*" and not collected:
                 continue
             if not any(_family_in(fam, marks) and _words_in(name, words) and _words_in(dtype, words)

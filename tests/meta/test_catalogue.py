@@ -121,6 +121,13 @@ def test_selector_matching(selector, matched):
     assert unmatched == expected
 
 
+def test_selector_with_unknown_family_is_always_reported():
+    """A misspelt family can never match, so it is reported even when no test of any family was collected."""
+    entry = _fake("typo-entry", {"tf": 1, "torch": 2}, applies_to=("opp:sum",))
+    (line,) = plugin.unmatched_selectors([entry], [])
+    assert line.startswith("typo-entry: opp:sum (unknown family 'opp'; known: ")
+
+
 def test_report_header_counts_entries(request):
     """The pytest header line states how many entries and gotchas the catalogue holds."""
     (line,) = plugin.pytest_report_header(request.config)
