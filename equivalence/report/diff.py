@@ -197,6 +197,7 @@ def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bo
            table(["package", "A", "B"], vers, markdown), "",
            f"{d.common} cases in both reports, {len(d.only_a)} only in A, {len(d.only_b)} only in B."]
     out += [f"warning: {w}" for w in d.warnings]
+    out += ["", f"{h2}Per family (passed/cases, worst passing error/tolerance)", family_table(a, b, markdown)]
     for title, head, rows in sections(d, limit):
         total = int(title.rsplit("(", 1)[1].rstrip(")"))
         more = f"\n  ... and {total - len(rows)} more (see --markdown)" if len(rows) < total else ""
@@ -204,6 +205,22 @@ def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bo
     verdict = ("REGRESSED: " + "; ".join(d.regressions)) if d.regressions else "no regression"
     out += ["", f"{h2}Verdict: {verdict}" if markdown else f"Verdict: {verdict}"]
     return "\n".join(out) + "\n"
+
+
+def family_table(a: dict, b: dict, markdown: bool) -> str:
+    """Passed/cases and the closest call per family, side by side."""
+    from .run import FAMILY_LABELS, by_family, closest_call, counts
+
+    fams_a, fams_b = by_family(a["cases"]), by_family(b["cases"])
+    rows = []
+    for fam in dict.fromkeys([*fams_a, *fams_b]):
+        cells = [FAMILY_LABELS.get(fam, fam)]
+        for fams in (fams_a, fams_b):
+            members = fams.get(fam, [])
+            n, worst = counts(members), closest_call(members)
+            cells += [f"{n['passed']}/{n['cases']}", number(worst[0]) + "x" if worst else "-"]
+        rows.append(cells)
+    return table(["family", "A passed", "A worst", "B passed", "B worst"], rows, markdown)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -98,19 +98,28 @@ def summarize(report: dict[str, Any], path: Path | str | None = None) -> str:
     return "\n".join(lines)
 
 
-def agreement_table(cases: dict[str, dict]) -> str:
-    """Passed/failed/skipped counts per family and the closest call among passing comparisons."""
+def by_family(cases: dict[str, dict]) -> dict[str, list[tuple[str, dict]]]:
+    """Cases grouped by family, in the summary's family order."""
     groups: dict[str, list[tuple[str, dict]]] = {}
     for nodeid, case in cases.items():
         groups.setdefault(case["family"], []).append((nodeid, case))
-    rows = []
     order = list(FAMILY_LABELS) + sorted(set(groups) - set(FAMILY_LABELS))
-    for fam in (f for f in order if f in groups):
-        members = groups[fam]
-        count = {o: sum(c["outcome"] == o for _, c in members) for o in schema.OUTCOMES}
+    return {fam: groups[fam] for fam in order if fam in groups}
+
+
+def counts(members: list[tuple[str, dict]]) -> dict[str, int]:
+    """passed / failed (failed, error, strict xpass) / skipped / xfailed / cases."""
+    n = {o: sum(c["outcome"] == o for _, c in members) for o in schema.OUTCOMES}
+    return {"passed": n["passed"], "failed": n["failed"] + n["error"] + n["xpassed"], "skipped": n["skipped"],
+            "xfailed": n["xfailed"], "cases": len(members)}
+
+
+def agreement_table(cases: dict[str, dict]) -> str:
+    """Passed/failed/skipped counts per family and the closest call among passing comparisons."""
+    rows = []
+    for fam, members in by_family(cases).items():
         worst = closest_call(members)
-        rows.append([FAMILY_LABELS.get(fam, fam), count["passed"], count["failed"] + count["error"] + count["xpassed"],
-                     count["skipped"], count["xfailed"], len(members),
+        rows.append([FAMILY_LABELS.get(fam, fam), *counts(members).values(),
                      number(worst[0]) + "x" if worst else "-", worst[1] if worst else ""])
     if not rows:
         return "  (no test cases ran)"

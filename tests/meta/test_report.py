@@ -172,6 +172,7 @@ class TestCommands:
         assert diff.main([a, b, "--markdown", str(md)]) == 1
         out = capsys.readouterr().out
         assert "Began failing (regression) (1)" in out and "tensorflow  2.19.1  2.21.0" in out
+        assert re.search(r"\n  ops +2/2 +0.2x +1/2 +0.2x\n", out)  # per family: passed/cases, closest call
         assert "Verdict: REGRESSED: 1 case(s) began failing; 1 error(s) grew more than 2x" in out
         assert "| t.py::a | passed | failed | EquivalenceMismatch: tanh |" in md.read_text()
         assert diff.main([a, a]) == 0 and "Verdict: no regression" in capsys.readouterr().out
