@@ -9,8 +9,9 @@ Tolerance rule for a whole model (`Pair.tolerance`): ``tolerances.tolerance(floa
       (Dense: fan-in; Conv: kh*kw*C_in/groups; pooling: window; BatchNorm/LayerNorm: the reduced count;
       LSTM/GRU: T*(C_in + units); softmax: C; elementwise: 1), because layer errors add relatively and each layer
       contributes ~ACC_FACTOR*u*sqrt(K_l), so the per-layer terms sum to ACC_FACTOR*u*sqrt(D);
-  S = max |value| over every node of the float64 reference (input included): rounding errors scale with the
-      magnitude of the terms summed, not with the (possibly softmax-squashed) output.
+  S = max |value| over every node of the float64 reference (input included), and over the cancelling terms
+      x*gamma/sqrt(var+eps) of each BatchNorm/LayerNorm (`normalization_terms`): rounding errors scale with the
+      magnitude of the terms summed, not with the (possibly softmax-squashed or cancelled) output.
 """
 from __future__ import annotations
 
@@ -64,6 +65,23 @@ def layer_depths(spec: ModelSpec, batch: int = 4) -> dict[str, int]:
         if "softmax" in (p.get("activation"), p.get("fn")):
             k += spec.shapes[l.name][-1]
         out[l.name] = max(int(k), 1)
+    return out
+
+
+def normalization_terms(spec: ModelSpec, weights: Weights, values: dict, training: bool) -> list[float]:
+    """max |x * gamma / sqrt(var + eps)| per BatchNorm/LayerNorm: Keras computes x*inv + (beta - mean*inv), whose
+    two terms are this large and cancel, so its rounding error scales with them, not with the output
+    (difference 'norm-affine-cancellation'; hypothesis found LayerNorm of one feature off by 110 ulp of the output)."""
+    out = []
+    for l in spec.layers:
+        if l.kind not in ("batch_norm", "layer_norm"):
+            continue
+        x, w = np.asarray(values[spec.sources(l)[0]], np.float64), weights[l.name]
+        if l.kind == "layer_norm":
+            var = x.var(axis=-1, keepdims=True)
+        else:
+            var = x.var(axis=tuple(range(x.ndim - 1))) if training else w["moving_variance"].astype(np.float64)
+        out.append(float(np.max(np.abs(x) * np.abs(w["gamma"]) / np.sqrt(var + l["epsilon"]))))
     return out
 
 
@@ -127,9 +145,10 @@ class Pair:
         values = values if values is not None else self.trace(x, training)
         nodes = [np.abs(np.asarray(v, np.float64)) for v in (values or {}).values() if np.size(v)]
         scale = max((float(v.max()) for v in nodes), default=float(np.abs(np.asarray(x, np.float64)).max()))
+        scale = max([scale] + (normalization_terms(self.spec, self.weights, values, training) if values else []))
         depth = accumulation_depth(self.spec, batch=len(x))
         return tolerance("float32", depth=depth, scale=scale,
-                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node|={scale:.3g}")
+                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node or norm term|={scale:.3g}")
 
     def read_weights(self) -> dict[str, Weights]:
         """Canonical weights read back out of both models: {'tf': ..., 'torch': ...}."""
@@ -193,4 +212,5 @@ if __name__ == "__main__":
     freeze_fixtures(*sys.argv[2:3])
 
 
-__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "seed_models"]
+__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "normalization_terms",
+           "seed_models"]

@@ -68,13 +68,16 @@ LAYER_DB: list[LayerInfo] = build_db(
         single("batch_norm", "rank2", (6,)),
         single("batch_norm", "rank4", (4, 4, 3), momentum=0.9, epsilon=1e-5),
         single("batch_norm", "rank3", (5, 3)),
-    ), differences=("bn-momentum-convention", "bn-epsilon-default", "bn-running-var-unbiased"),
+    ), differences=("bn-momentum-convention", "bn-epsilon-default", "bn-running-var-unbiased",
+                 "norm-affine-cancellation"),
         notes="torch momentum = 1 - Keras momentum; eps passed explicitly"),
     LayerInfo("layer_norm", "keras.layers.LayerNormalization", "torch.nn.LayerNorm", (
         single("layer_norm", "rank2", (6,)),
         single("layer_norm", "rank3", (4, 5), epsilon=1e-5),
         single("layer_norm", "rank4_channels", (3, 3, 4)),
-    ), differences=("layer-norm-epsilon-default",), notes="normalises the channel axis: NCHW needs a permute"),
+        # One feature: var = 0, so Keras' x*inv + (beta - mean*inv) cancels terms ~|x|/sqrt(eps) (found by hypothesis).
+        case("layer_norm", "one_feature", (4,), layer("dense", units=1), layer("layer_norm", epsilon=1e-5)),
+    ), differences=("layer-norm-epsilon-default", "norm-affine-cancellation"), notes="normalises the channel axis: NCHW needs a permute"),
     LayerInfo("dropout", "keras.layers.Dropout", "torch.nn.Dropout", (
         case("dropout", "rate0_5", (8,), layer("dropout", rate=0.5), training=False),
         single("dropout", "rate0", (8,), rate=0.0),

@@ -234,6 +234,21 @@ def _no_grad(witness):
     return run
 
 
+def _norm_cancellation() -> dict:
+    """A constant input normalises to exactly beta (0.1); how close each framework gets shows its formula."""
+    torch, keras = _frameworks()
+    beta = keras.initializers.Constant(0.1)
+    x1, x2 = np.array([[100.0]], np.float32), np.array([[100.0], [100.0]], np.float32)
+    kl, kb = keras.layers.LayerNormalization(epsilon=1e-5, beta_initializer=beta), keras.layers.BatchNormalization(
+        epsilon=1e-5, beta_initializer=beta)
+    tl, tb = torch.nn.LayerNorm(1, eps=1e-5), torch.nn.BatchNorm1d(1, eps=1e-5).train()
+    torch.nn.init.constant_(tl.bias, 0.1)
+    torch.nn.init.constant_(tb.bias, 0.1)
+    return {"tf": {"layer_norm": float(kl(x1)[0, 0]), "batch_norm_training": float(kb(x2, training=True)[0, 0])},
+            "torch": {"layer_norm": float(tl(torch.from_numpy(x1))[0, 0]),
+                      "batch_norm_training": float(tb(torch.from_numpy(x2))[0, 0])}}
+
+
 def _entry(id, area, title, tf, torch, witness, expected, snippet_tf, snippet_torch, evidence, mapping="", atol=0.0,
            gotcha=False):
     return KnownDifference(id=id, area=area, title=title, tf=tf, torch=torch, witness=_no_grad(witness), expected=expected,
@@ -390,6 +405,19 @@ ENTRIES: list[KnownDifference] = [
            _softmax_implicit_dim, {"tf": 0.7310586, "torch": 0.5},
            "keras.layers.Softmax()(x)", "torch.nn.Softmax()(x)", "torch.nn.functional._get_softmax_dim",
            mapping="always pass dim (-1 channels-last, 1 for NCHW)", atol=1e-6, gotcha=True),
+    _entry("norm-affine-cancellation", "numerics",
+           "Normalisation of a (near-)constant input: Keras' fused formula cancels catastrophically, torch's LayerNorm does not",
+           "LayerNormalization and BatchNormalization compute x*inv + (beta - mean*inv), inv = gamma/sqrt(var+eps): "
+           "both terms are ~|x|/sqrt(eps) and cancel, so x = 100 (var 0, eps 1e-5) gives 0.099609375, not 0.1.",
+           "nn.LayerNorm computes (x - mean)*rstd*gamma + beta: exactly 0.1. Training-mode BatchNorm1d also fuses "
+           "(x*scale + shift) and gives 0.0994873.", _norm_cancellation,
+           {"tf": {"layer_norm": 0.099609375, "batch_norm_training": 0.099609375},
+            "torch": {"layer_norm": 0.10000000149011612, "batch_norm_training": 0.0994873046875}},
+           "keras.layers.LayerNormalization(epsilon=1e-5)([[100.0]])", "torch.nn.LayerNorm(1, eps=1e-5)([[100.0]])",
+           "keras/src/ops/nn.py _layer_normalization (x * inv + res); tf.nn.batch_normalization; found by hypothesis "
+           "(thorough profile) on dense(units=1) -> layer_norm",
+           mapping="none: the suite's model tolerance scales with max|x*gamma/sqrt(var+eps)| "
+                   "(equivalence.models.normalization_terms)", atol=1e-7),
     _entry("dropout-inverted-scaling", "modes",
            "Dropout: both frameworks use inverted dropout (kept values scaled by 1/(1-rate)); the masks differ",
            "Dropout(0.5)(ones, training=True) holds only 0 and 2.", "nn.Dropout(0.5) in train() holds only 0 and 2.",
