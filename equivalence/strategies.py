@@ -23,7 +23,8 @@ INT_DTYPES = ("int32", "int64")
 ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
 
 # Edge-value kinds an op may exclude with `avoid=`; anything else is a typo and raises.
-EDGE_KINDS = frozenset({"zero", "negzero", "nan", "inf", "huge", "tiny", "subnormal", "ties", "half", "negative"})
+EDGE_KINDS = frozenset({"zero", "negzero", "nan", "inf", "huge", "tiny", "subnormal", "ties", "half", "negative",
+                        "empty"})  # empty: zero-size dims (read by the shape strategies of the sample builders)
 _WIDTH = {"float16": 16, "bfloat16": 32, "float32": 32, "float64": 64}
 
 
@@ -155,10 +156,15 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
 def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), unique: bool = False):
     """Arrays of `dtype` (bfloat16 as ml_dtypes) with edge values mixed in; `shape` is a tuple or a strategy.
 
-    `unique=True` draws distinct elements (used when ties must not occur, e.g. a tie-break difference).
+    `unique=True` (or avoiding "ties") draws distinct elements, for ops whose tie-breaking differs.
     """
-    avoid = _check_avoid(avoid) | ({"ties", "zero", "negzero", "half"} if unique else frozenset())
+    avoid = _check_avoid(avoid)
+    unique = unique or "ties" in avoid  # avoiding ties means no repeated element at all, not only fewer
     name = str(dtype)
+    if unique:
+        avoid = avoid | {"ties", "zero", "negzero", "half"}
+        if name in INT_DTYPES:  # enough distinct integers for any drawn shape
+            lo, hi = -10_000, 10_000
     base = np.float32 if name == "bfloat16" else np_dtype(name)
     strat = hnp.arrays(base, shape, elements=elements(name, lo=lo, hi=hi, avoid=avoid), unique=unique)
     if name == "bfloat16":

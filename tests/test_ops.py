@@ -7,6 +7,8 @@ dtype is asserted - never a skip or an xfail.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, note
@@ -14,11 +16,11 @@ from hypothesis import strategies as st
 
 from equivalence.catalog._samples import as_reference, to_tf, to_torch
 from equivalence.catalog.ops import OP_DB
-from equivalence.compare import EquivalenceMismatch, assert_equivalent, to_numpy
+from equivalence.compare import EquivalenceMismatch, assert_close, assert_equivalent, to_numpy
 from equivalence.differences import lookup
 from equivalence.differences.ops import NARROWS
 from equivalence.strategies import np_dtype
-from equivalence.tolerances import dtype_name
+from equivalence.tolerances import cross, dtype_name
 
 pytestmark = pytest.mark.ops
 
@@ -46,7 +48,8 @@ def run_op(info, sample):
     tf_out = _outputs(info.tf_fn(*(to_tf(a) for a in sample.args), **sample.kwargs))
     if info.ref is None:
         return tf_out, torch_out, (None,) * len(tf_out)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's 'mean of empty slice': the NaN is compared
         ref = _outputs(info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs))
     return tf_out, torch_out, ref
 
@@ -71,19 +74,34 @@ def _assert_zero_signs(what, tf_a, torch_a):
                                   f"torch signbit={torch_s.astype(int).tolist()}")
 
 
+def _narrower(want: dict) -> str:
+    """The smaller of two documented result dtypes (where TF and torch are compared when their dtypes differ)."""
+    return min(want.values(), key=lambda d: (np_dtype(d).itemsize, d))
+
+
 def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known):
     """Compare one output on the three sides, under the entry's tolerance and documented result dtypes."""
     __tracebackhide__ = True
     what = f"{info.id}[{dtype}] output{i}"
     got = {"tf": dtype_name(tf_o.dtype), "torch": dtype_name(torch_o.dtype)}
     assert got == want, f"{what}: result dtype {got}, but should be {want} [{sample!r}]"
-    if want["tf"] != want["torch"]:
-        assert known, f"{what}: result dtypes {want} differ but no catalogue entry selects op:{info.id}:{dtype}"
-    tf_a, torch_a = to_numpy(tf_o), to_numpy(torch_o)
-    ref_a = None if ref_o is None else _rounded_reference(ref_o, want["torch"])
-    tol = info.tolerance(want["torch"], sample, ref_a if ref_a is not None else torch_a)
     context = sample.describe() + f"\n  differences consulted: {[d.id for d in known] or 'none'}"
-    assert_equivalent(tf_a, torch_a, ref_a, tol=tol, what=what, context=context, check_dtype=False)
+    tf_a, torch_a = to_numpy(tf_o), to_numpy(torch_o)
+    if want["tf"] == want["torch"]:
+        ref_a = None if ref_o is None else _rounded_reference(ref_o, want["torch"])
+        tol = info.tolerance(want["torch"], sample, ref_a if ref_a is not None else torch_a)
+        assert_equivalent(tf_a, torch_a, ref_a, tol=tol, what=what, context=context, check_dtype=False)
+    else:  # documented dtype difference: each side against the reference in its own dtype, then both narrowed
+        assert known, f"{what}: result dtypes {want} differ but no catalogue entry selects op:{info.id}:{dtype}"
+        for side, arr in (("tf", tf_a), ("torch", torch_a)):
+            if ref_o is not None:
+                ref_a = _rounded_reference(ref_o, want[side])
+                assert_close(arr, ref_a, info.tolerance(want[side], sample, ref_a), what=what, label_a=side,
+                             label_b="ref64", context=context)
+        common = _narrower(want)
+        tol = info.tolerance(common, sample, _rounded_reference(torch_a, common))
+        assert_close(_rounded_reference(tf_a, common), _rounded_reference(torch_a, common), cross(tol), what=what,
+                     label_a=f"tf->{common}", label_b=f"torch->{common}", context=context)
     if tol.atol == 0 and tf_a.dtype.kind == "f":
         _assert_zero_signs(what, tf_a, torch_a)
 

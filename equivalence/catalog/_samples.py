@@ -37,11 +37,16 @@ def as_reference(arr: np.ndarray) -> np.ndarray:
     return a.astype(np.float64)
 
 
+def _side(min_side: int, avoid) -> int:
+    """Smallest dimension: 1 when the 'empty' edge kind is avoided (zero-size tensors are explained elsewhere)."""
+    return max(min_side, 1) if "empty" in avoid else min_side
+
+
 def unary(lo: float = -10.0, hi: float = 10.0, *, avoid=(), min_dims: int = 0, max_dims: int = 3,
           min_side: int = 0, kwargs: dict | None = None):
     """One array of any shape (empty and 0-d included) with fixed neutral `kwargs`."""
     def samples_fn(dtype, extra_avoid):
-        shape = S.shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side)
+        shape = S.shapes(min_dims=min_dims, max_dims=max_dims, min_side=_side(min_side, set(avoid) | extra_avoid))
         x = S.arrays(dtype, shape, lo=lo, hi=hi, avoid=set(avoid) | extra_avoid)
         return x.map(lambda a: Sample((a,), dict(kwargs or {}), "unary"))
     return samples_fn
@@ -58,7 +63,7 @@ def binary(lo: float = -10.0, hi: float = 10.0, *, rhs: tuple | None = None, avo
 
     @st.composite
     def draw(draw_, dtype, extra_avoid):
-        shapes = draw_(S.broadcastable_shapes(2), label="shapes")
+        shapes = draw_(S.broadcastable_shapes(2, min_side=_side(0, set(avoid) | extra_avoid)), label="shapes")
         a = draw_(S.arrays(dtype, shapes.input_shapes[0], lo=lo, hi=hi, avoid=set(avoid) | extra_avoid), label="x")
         b_avoid = set(avoid) | set(rhs_avoid) | extra_avoid
         b = draw_(S.arrays(other_dtype or dtype, shapes.input_shapes[1], lo=rlo, hi=rhi, avoid=b_avoid), label="y")
@@ -72,7 +77,8 @@ def reduction(lo: float = -10.0, hi: float = 10.0, *, avoid=(), keepdims: bool =
     """An array plus `axis` (int, negative, tuple or None) and, when the op takes it, `keepdims`."""
     @st.composite
     def draw(draw_, dtype, extra_avoid):
-        shape = draw_(S.shapes(min_dims=max(min_dims, 0 if none_axis else 1), min_side=min_side), label="shape")
+        dims = max(min_dims, 0 if none_axis else 1)
+        shape = draw_(S.shapes(min_dims=dims, min_side=_side(min_side, set(avoid) | extra_avoid)), label="shape")
         x = draw_(S.arrays(dtype, shape, lo=lo, hi=hi, avoid=set(avoid) | extra_avoid), label="x")
         kw = {"axis": draw_(S.axes(len(shape), allow_none=none_axis, allow_tuple=tuple_axes), label="axis")}
         if keepdims:

@@ -5,7 +5,7 @@ tests/test_ops.py and the coverage table (python -m equivalence coverage) pick i
 """
 from __future__ import annotations
 
-from . import ops_binary, ops_elementwise
+from . import ops_binary, ops_elementwise, ops_linalg, ops_nn, ops_reduction, ops_shape
 from ._opinfo import MalformedOpInfo, OpInfo, Sample
 
 
@@ -21,7 +21,7 @@ def build_op_db(*groups: list[OpInfo]) -> list[OpInfo]:
     return list(seen.values())
 
 
-OP_DB: list[OpInfo] = build_op_db(ops_elementwise.OPS, ops_binary.OPS)
+OP_DB: list[OpInfo] = build_op_db(ops_elementwise.OPS, ops_binary.OPS, ops_reduction.OPS, ops_linalg.OPS, ops_shape.OPS, ops_nn.OPS)
 
 
 def by_id(op_id: str) -> OpInfo:

@@ -1,0 +1,260 @@
+"""Neural-network ops: softmax family, activations, convolutions, pooling, normalisation, dropout at inference.
+
+Arrays are channels-last (TF's layout) in every Sample; the torch callables permute to channels-first and back,
+so both sides see the same numbers. Framework defaults that differ (leaky_relu slope, GELU form, epsilons) are
+passed explicitly here and recorded as catalogue entries with witnesses that use the defaults.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import strategies as S
+from .._runtime import keras, torch
+from ._opinfo import OpInfo, Sample
+from ._samples import call, reduction, unary
+from .ops_elementwise import _erf, _sigmoid
+
+F2 = ("float32", "float64")
+F4 = ("float32", "float64", "float16", "bfloat16")
+
+
+def _softmax(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    e = np.exp(x - m)  # inf - inf = NaN, as in both frameworks
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    z = x - np.max(x, axis=axis, keepdims=True)  # shifted first, as both frameworks do: no underflow to -inf
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def _F(name, **fixed):
+    return lambda *a, **k: getattr(torch().nn.functional, name)(*a, **fixed, **k)
+
+
+def _dim(name):
+    return lambda x, axis: getattr(torch().nn.functional, name)(x, dim=axis)
+
+
+def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
+        grad=True, exact=False, differences=(), notes=""):
+    return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
+                  samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
+                  api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
+                  ulps=ulps, exact=exact, differences=differences, notes=notes)
+
+
+# --- convolution and pooling (channels-last samples) -------------------------------------------------------------
+
+def _conv_ref(x, w, stride, padding, dilation, groups):
+    """Direct float64 convolution, NW..C input and K..(Cin/g)Cout kernel; 'same' only with stride 1."""
+    nsp = x.ndim - 2
+    ks = w.shape[:nsp]
+    if padding == "same":
+        total = [dilation * (k - 1) for k in ks]
+        x = np.pad(x, [(0, 0)] + [(t // 2, t - t // 2) for t in total] + [(0, 0)])
+    out_sp = [(x.shape[1 + i] - dilation * (ks[i] - 1) - 1) // stride + 1 for i in range(nsp)]
+    cin_g, cout = w.shape[-2], w.shape[-1]
+    out = np.zeros((x.shape[0], *out_sp, cout))
+    for g in range(groups):
+        wg = w[..., g * (cout // groups):(g + 1) * (cout // groups)]
+        for pos in np.ndindex(*ks):
+            sl = tuple(slice(p * dilation, p * dilation + stride * (o - 1) + 1, stride) for p, o in zip(pos, out_sp))
+            patch = x[(slice(None), *sl, slice(g * cin_g, (g + 1) * cin_g))]
+            out[..., g * (cout // groups):(g + 1) * (cout // groups)] += patch @ wg[pos]
+    return out
+
+
+def _torch_conv(x, w, stride, padding, dilation, groups):
+    t, nsp = torch(), x.dim() - 2
+    xt = x.movedim(-1, 1)
+    wt = w.permute(nsp + 1, nsp, *range(nsp))  # (Cout, Cin/g, *K)
+    fn = t.nn.functional.conv1d if nsp == 1 else t.nn.functional.conv2d
+    return fn(xt, wt, stride=stride, padding=padding, dilation=dilation, groups=groups).movedim(1, -1)
+
+
+def _tf_conv(x, w, stride, padding, dilation, groups):
+    # tf.nn.convolution infers groups from in_channels / kernel in_channels.
+    return call("tf.nn.convolution")(x, w, strides=stride, padding=padding.upper(), dilations=dilation)
+
+
+def _conv_samples(nsp, stride=1, padding="valid", dilation=1, groups=1):
+    @st.composite
+    def draw(draw_, dtype, avoid):
+        k = draw_(st.integers(1, 3), label="kernel")
+        sp = tuple(draw_(st.integers(dilation * (k - 1) + 1, 6), label=f"size{i}") for i in range(nsp))
+        cin, cout = groups * draw_(st.integers(1, 2), label="cin/g"), groups * draw_(st.integers(1, 2), label="cout/g")
+        x = draw_(S.arrays(dtype, (draw_(st.integers(1, 2), label="batch"), *sp, cin), lo=-2, hi=2, avoid=avoid), label="x")
+        w = draw_(S.arrays(dtype, (k,) * nsp + (cin // groups, cout), lo=-1, hi=1, avoid=avoid), label="w")
+        return Sample((x, w), dict(stride=stride, padding=padding, dilation=dilation, groups=groups), "conv")
+    return draw
+
+
+def _conv_depth(sample: Sample) -> int:
+    w = sample.args[1]
+    return int(np.prod(w.shape[:-1]))
+
+
+def _conv(nsp, variant, **cfg):
+    name = f"conv{nsp}d"
+    same = ("conv-same-padding-nan",) if cfg.get("padding") == "same" else ()
+    return _nn(name, _torch_conv, _tf_conv, _conv_ref, _conv_samples(nsp, **cfg),
+               torch_api=f"torch.nn.functional.{name}", tf_api="tf.nn.convolution", variant=variant,
+               depth=_conv_depth, dtypes=("float32", "float64"), differences=same,
+               notes=", ".join(f"{k}={v}" for k, v in cfg.items()))
+
+
+def _pool_ref(kind):
+    def ref(x, k, stride):
+        out_sp = [(n - k) // stride + 1 for n in x.shape[1:3]]
+        wins = np.stack([x[:, i:i + stride * (out_sp[0] - 1) + 1:stride, j:j + stride * (out_sp[1] - 1) + 1:stride]
+                         for i in range(k) for j in range(k)])
+        return wins.max(0) if kind == "max" else wins.mean(0)
+    return ref
+
+
+def _torch_pool(kind):
+    return lambda x, k, stride: getattr(torch().nn.functional, f"{kind}_pool2d")(
+        x.movedim(-1, 1), k, stride).movedim(1, -1)
+
+
+def _tf_pool(kind):
+    return lambda x, k, stride: call(f"tf.nn.{kind}_pool2d")(x, k, stride, "VALID")
+
+
+@st.composite
+def _pool_samples(draw, dtype, avoid):
+    k, stride = draw(st.integers(1, 3), label="k"), draw(st.integers(1, 2), label="stride")
+    shape = (draw(st.integers(1, 2)), draw(st.integers(k, 5)), draw(st.integers(k, 5)), draw(st.integers(1, 3)))
+    return Sample((draw(S.arrays(dtype, shape, avoid=avoid), label="x"),), {"k": k, "stride": stride}, "pool")
+
+
+# --- normalisation ------------------------------------------------------------------------------------------------
+
+EPS = 1e-5  # passed explicitly: Keras defaults to 1e-3, torch to 1e-5 (catalogue: layer-norm-epsilon-default)
+
+
+@st.composite
+def _norm_samples(draw, dtype, avoid, stats=False):
+    n, c = draw(st.integers(1, 4), label="n"), draw(st.integers(1, 5), label="c")
+    x = draw(S.arrays(dtype, (n, c), lo=-3, hi=3, avoid=avoid), label="x")
+    gamma = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="gamma")
+    beta = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="beta")
+    if not stats:
+        return Sample((x, gamma, beta), {}, "layer_norm")
+    mean = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="mean")
+    var = draw(S.arrays(dtype, (c,), lo=0.125, hi=3, avoid=avoid | {"negative", "zero", "negzero"}), label="var")
+    return Sample((x, mean, var, gamma, beta), {}, "batch_norm")
+
+
+def _layer_norm_ref(x, g, b):
+    mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + EPS) * g + b
+
+
+def _batch_norm_ref(x, mean, var, g, b):
+    return (x - mean) / np.sqrt(var + EPS) * g + b
+
+
+def _torch_layer_norm(x, g, b):
+    return torch().nn.functional.layer_norm(x, (x.shape[-1],), g, b, eps=EPS)
+
+
+def _keras_layer_norm(x, g, b):
+    return keras().ops.layer_normalization(x, g, b, axis=-1, epsilon=EPS)
+
+
+def _torch_batch_norm(x, mean, var, g, b):
+    return torch().nn.functional.batch_norm(x, mean, var, g, b, training=False, eps=EPS)
+
+
+def _tf_batch_norm(x, mean, var, g, b):
+    return call("tf.nn.batch_normalization")(x, mean, var, b, g, EPS)
+
+
+def _keras_dropout(x):
+    return keras().layers.Dropout(0.5)(x, training=False)
+
+
+_NN_EDGES = ("huge", "inf", "nan")  # normalisation statistics are drawn finite: inf/NaN inputs are out of scope
+_ACT = unary()
+_SOFTMAX = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side=1)
+
+OPS = [
+    _nn("softmax", _dim("softmax"), lambda x, axis: call("tf.nn.softmax")(x, axis=axis), _softmax, _SOFTMAX,
+        torch_api="torch.softmax", tf_api="tf.nn.softmax", dtypes=F4, ulps=8,  # 8: exp + sum + divide, each <= 1 u
+        differences=("softmax-nan",)),
+    _nn("softmax", _dim("softmax"), lambda x, axis: call("keras.ops.softmax")(x, axis=axis), _softmax, _SOFTMAX,
+        torch_api="torch.softmax", tf_api="keras.ops.softmax", variant="keras", dtypes=("float32",), ulps=8,
+        differences=("softmax-nan",)),
+    _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("tf.nn.log_softmax")(x, axis=axis), _log_softmax,
+        _SOFTMAX, torch_api="torch.log_softmax", tf_api="tf.nn.log_softmax", dtypes=F4, ulps=8,
+        differences=("softmax-nan",)),
+    _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("keras.ops.log_softmax")(x, axis=axis), _log_softmax,
+        _SOFTMAX, torch_api="torch.log_softmax", tf_api="keras.ops.log_softmax", variant="keras", dtypes=("float32",),
+        ulps=8, differences=("softmax-nan",)),
+    _nn("relu", _F("relu"), call("tf.nn.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
+        tf_api="tf.nn.relu", dtypes=F4, exact=True),
+    _nn("relu", _F("relu"), call("keras.ops.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
+        tf_api="keras.ops.relu", variant="keras", dtypes=("float32",), exact=True),
+    _nn("relu6", _F("relu6"), call("tf.nn.relu6"), lambda x: np.clip(x, 0, 6), _ACT,
+        torch_api="torch.nn.functional.relu6", tf_api="tf.nn.relu6", dtypes=F4, exact=True),
+    _nn("leaky_relu", _F("leaky_relu", negative_slope=0.2), lambda x: call("tf.nn.leaky_relu")(x, alpha=0.2),
+        lambda x: np.where(x > 0, x, 0.2 * x), _ACT, torch_api="torch.nn.functional.leaky_relu",
+        tf_api="tf.nn.leaky_relu", dtypes=("float32", "float16", "bfloat16"),
+        differences=("leaky-relu-default-slope", "tf-float64-activation-constants"),
+        notes="slope 0.2 passed to both; float64 left out (TF's alpha is a float32 attribute)"),
+    _nn("elu", _F("elu"), call("tf.nn.elu"), lambda x: np.where(x > 0, x, np.expm1(x)), _ACT,
+        torch_api="torch.nn.functional.elu", tf_api="tf.nn.elu", dtypes=F4),
+    _nn("selu", _F("selu"), call("tf.nn.selu"),
+        lambda x: 1.0507009873554804934193349852946 * np.where(x > 0, x, 1.6732632423543772848170429916717 * np.expm1(x)),
+        _ACT, torch_api="torch.nn.functional.selu", tf_api="tf.nn.selu", dtypes=F4),
+    _nn("silu", _F("silu"), call("tf.nn.silu"), lambda x: x * _sigmoid(x), _ACT,
+        torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4),
+    _nn("gelu", _F("gelu", approximate="none"), lambda x: call("tf.nn.gelu")(x, approximate=False),
+        lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), _ACT, torch_api="torch.nn.functional.gelu",
+        tf_api="tf.nn.gelu", variant="exact", dtypes=("float32", "float16", "bfloat16"),
+        ulps=12,  # NUMERICS.md: 1.2e-6 abs in the tail (~10 u)
+        differences=("gelu-approximate-default", "gelu-inf", "tf-float64-activation-constants")),
+    _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
+        torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
+        dtypes=("float32", "float16", "bfloat16"), ulps=12, differences=("tf-float64-activation-constants",)),
+    _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
+        _ACT, torch_api="torch.nn.functional.gelu", tf_api="keras.ops.gelu", variant="keras", dtypes=("float32",),
+        ulps=12, differences=("gelu-approximate-default",)),
+    _nn("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
+        torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4),
+    _nn("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x / 6 + 0.5, 0, 1),
+        _ACT, torch_api="torch.nn.functional.hardsigmoid", tf_api="keras.ops.hard_sigmoid", dtypes=F2),
+    _conv(1, "valid"),
+    _conv(1, "same_dilation2", padding="same", dilation=2),
+    _conv(2, "valid"),
+    _conv(2, "same", padding="same"),
+    _conv(2, "stride2", stride=2),
+    _conv(2, "dilation2", dilation=2),
+    _conv(2, "groups2", groups=2),
+    _nn("max_pool2d", _torch_pool("max"), _tf_pool("max"), _pool_ref("max"), _pool_samples,
+        torch_api="torch.nn.functional.max_pool2d", tf_api="tf.nn.max_pool2d", exact=True, notes="VALID",
+        differences=("max-pool-nan",)),
+    _nn("avg_pool2d", _torch_pool("avg"), _tf_pool("avg"), _pool_ref("avg"), _pool_samples,
+        torch_api="torch.nn.functional.avg_pool2d", tf_api="tf.nn.avg_pool2d", depth=lambda s: s.kwargs["k"] ** 2,
+        notes="VALID only: SAME padding averages differ at borders (layers catalogue)"),
+    _nn("layer_norm", _torch_layer_norm, _keras_layer_norm, _layer_norm_ref,
+        lambda d, a: _norm_samples(d, a | set(_NN_EDGES)), torch_api="torch.nn.functional.layer_norm",
+        tf_api="keras.ops.layer_normalization", depth=lambda s: s.args[0].shape[-1], ulps=16,  # mean, var, rsqrt
+        differences=("keras-layer-norm-cancellation",)),
+    _nn("batch_norm", _torch_batch_norm, _tf_batch_norm, _batch_norm_ref,
+        lambda d, a: _norm_samples(d, a | set(_NN_EDGES), stats=True), torch_api="torch.nn.functional.batch_norm",
+        tf_api="tf.nn.batch_normalization", variant="inference", ulps=8),
+    _nn("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
+        torch_api="torch.nn.functional.dropout", tf_api="keras.layers.Dropout", variant="inference", exact=True,
+        dtypes=("float32",), notes="training=False: identity on both sides"),
+]

@@ -1,0 +1,183 @@
+"""Reductions over axes (int, negative, tuple, None) with and without keepdims, and scans (cumsum, cumprod).
+
+The tolerance depth is the number of reduced elements, so a float32 sum over n terms may be off by
+~4 * eps * sqrt(n) relative to max|result| (equivalence.tolerances), never by a fixed guess.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._opinfo import OpInfo
+from ._samples import call, reduced_size, reduction
+from .ops_binary import INTS
+from .ops_elementwise import FLOATS
+
+NUMERIC = FLOATS + INTS
+
+
+def _dims(x, axis):
+    """torch `dim` for a neutral axis: None means every axis (as an explicit tuple)."""
+    return tuple(range(x.dim())) if axis is None else axis
+
+
+def _torch_reduce(fn_name):
+    """torch.<fn>(x, dim=..., keepdim=...) with None meaning all axes."""
+    def fn(x, axis=None, keepdims=False):
+        from .._runtime import torch
+
+        return getattr(torch(), fn_name)(x, dim=_dims(x, axis), keepdim=keepdims)
+    return fn
+
+
+def _torch_var(fn_name):
+    """torch.var/std with correction=0 (TF's population estimator; the default differs: var-default-correction)."""
+    def fn(x, axis=None, keepdims=False):
+        from .._runtime import torch
+
+        return getattr(torch(), fn_name)(x, dim=_dims(x, axis), keepdim=keepdims, correction=0)
+    return fn
+
+
+def _torch_prod(x, axis=None, keepdims=False):
+    # torch.prod takes a single int dim; axis=None reduces all and drops keepdim, so restore the shape.
+    from .._runtime import torch
+
+    if axis is None:
+        out = torch().prod(x)
+        return out.reshape((1,) * x.dim()) if keepdims else out
+    return torch().prod(x, dim=axis, keepdim=keepdims)
+
+
+def _torch_norm(x, axis=None, keepdims=False):
+    from .._runtime import torch
+
+    return torch().linalg.vector_norm(x, ord=2, dim=_dims(x, axis), keepdim=keepdims)
+
+
+def _torch_scan(fn_name):
+    def fn(x, axis):
+        from .._runtime import torch
+
+        return getattr(torch(), fn_name)(x, dim=axis)
+    return fn
+
+
+def _tf_reduce(path):
+    """tf/keras reduction called with axis=..., keepdims=...; tuples passed as lists (TF wants a list/tensor)."""
+    f = call(path)
+    return lambda x, axis=None, keepdims=False: f(x, axis=list(axis) if isinstance(axis, tuple) else axis,
+                                                  keepdims=keepdims)
+
+
+def _np_logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _np_norm(x, axis=None, keepdims=False):
+    return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _np_reduce(fn, **fixed):
+    return lambda x, axis=None, keepdims=False: fn(x, axis=axis, keepdims=keepdims, **fixed)
+
+
+def _int_widens(dtype):
+    # Integer sums/products: torch accumulates and returns int64, TF keeps int32 (reduce-int32-result-dtype).
+    return {"tf": "int32", "torch": "int64"} if dtype == "int32" else dtype
+
+
+def _index_result(_dtype):
+    return "int64"
+
+
+def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=None, variant="", grad=True,
+         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size):
+    """One reduction OpInfo (default inputs: any axis spec, keepdims drawn, empty dims included)."""
+    return OpInfo(
+        name=name, family="reduction", torch_fn=torch_fn, tf_fn=_tf_reduce(tf_api) if isinstance(tf_api, str)
+        else tf_api[1], ref=ref, dtypes=dtypes, samples_fn=samples_fn or reduction(),
+        torch_api=torch_api, tf_api=tf_api if isinstance(tf_api, str) else tf_api[0], variant=variant,
+        api="keras.ops" if (tf_api if isinstance(tf_api, str) else tf_api[0]).startswith("keras.") else "tf",
+        supports_grad=grad, exact=exact, result_dtype=result_dtype, differences=differences, notes=notes, depth=depth,
+    )
+
+
+def _tf_argreduce(path):
+    f = call(path)
+    return lambda x, axis: f(x, axis=axis)
+
+
+def _torch_argreduce(fn_name):
+    def fn(x, axis):
+        from .._runtime import torch
+
+        return getattr(torch(), fn_name)(x, dim=axis)
+    return fn
+
+
+def _tf_scan(path):
+    f = call(path)
+    return lambda x, axis: f(x, axis=axis)
+
+
+_ARG = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side=1)
+_SCAN = reduction(keepdims=False, tuple_axes=False, none_axis=False)
+_NONEMPTY = reduction(avoid=("empty",))
+_PROD = reduction(-3, 3, tuple_axes=False)
+
+OPS = [
+    _red("sum", _torch_reduce("sum"), "tf.math.reduce_sum", _np_reduce(np.sum), torch_api="torch.sum",
+         dtypes=NUMERIC, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+    _red("sum", _torch_reduce("sum"), "keras.ops.sum", _np_reduce(np.sum), torch_api="torch.sum", variant="keras",
+         dtypes=("float32", "int32"), result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+    _red("mean", _torch_reduce("mean"), "tf.math.reduce_mean", _np_reduce(np.mean), torch_api="torch.mean"),
+    _red("mean", _torch_reduce("mean"), "keras.ops.mean", _np_reduce(np.mean), torch_api="torch.mean",
+         variant="keras", dtypes=("float32",)),
+    _red("prod", _torch_prod, "tf.math.reduce_prod", _np_reduce(np.prod), torch_api="torch.prod",
+         dtypes=NUMERIC, samples_fn=_PROD, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+    _red("max", _torch_reduce("amax"), "tf.math.reduce_max", _np_reduce(np.max), torch_api="torch.amax",
+         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty",)),
+    _red("max", _torch_reduce("amax"), "keras.ops.max", _np_reduce(np.max), torch_api="torch.amax",
+         variant="keras", dtypes=("float32", "int32"), samples_fn=_NONEMPTY, exact=True),
+    _red("min", _torch_reduce("amin"), "tf.math.reduce_min", _np_reduce(np.min), torch_api="torch.amin",
+         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty",)),
+    _red("argmax", _torch_argreduce("argmax"), ("tf.math.argmax", _tf_argreduce("tf.math.argmax")), np.argmax,
+         torch_api="torch.argmax", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
+         differences=("argmax-nan", "argmax-default-axis"), notes="ties: first index on both sides"),
+    _red("argmax", _torch_argreduce("argmax"), ("keras.ops.argmax", _tf_argreduce("keras.ops.argmax")), np.argmax,
+         torch_api="torch.argmax", variant="keras", dtypes=("float32",), samples_fn=_ARG, grad=False,
+         result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}, differences=("argmax-nan", "keras-argmax-int32")),
+    _red("argmin", _torch_argreduce("argmin"), ("tf.math.argmin", _tf_argreduce("tf.math.argmin")), np.argmin,
+         torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
+         differences=("argmax-nan",)),
+    _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
+         differences=("var-default-correction", "squares-overflow"),
+         notes="torch called with correction=0 (TF's estimator)"),
+    _red("var", _torch_var("var"), "keras.ops.var", _np_reduce(np.var), torch_api="torch.var", variant="keras",
+         dtypes=("float32",), differences=("var-default-correction", "squares-overflow")),
+    _red("std", _torch_var("std"), "tf.math.reduce_std", _np_reduce(np.std), torch_api="torch.std",
+         differences=("var-default-correction", "squares-overflow")),
+    _red("logsumexp", _torch_reduce("logsumexp"), "tf.math.reduce_logsumexp", _np_logsumexp,
+         torch_api="torch.logsumexp", dtypes=("float32", "float64")),
+    _red("logsumexp", _torch_reduce("logsumexp"), "keras.ops.logsumexp", _np_logsumexp,
+         torch_api="torch.logsumexp", variant="keras", dtypes=("float32",)),
+    _red("all", _torch_reduce("all"), "tf.math.reduce_all", _np_reduce(np.all), torch_api="torch.all",
+         dtypes=("bool",), grad=False),
+    _red("any", _torch_reduce("any"), "tf.math.reduce_any", _np_reduce(np.any), torch_api="torch.any",
+         dtypes=("bool",), grad=False),
+    _red("cumsum", _torch_scan("cumsum"), ("tf.math.cumsum", _tf_scan("tf.math.cumsum")),
+         lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", dtypes=NUMERIC, samples_fn=_SCAN,
+         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+    _red("cumsum", _torch_scan("cumsum"), ("keras.ops.cumsum", _tf_scan("keras.ops.cumsum")),
+         lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
+         samples_fn=_SCAN),
+    _red("cumprod", _torch_scan("cumprod"), ("tf.math.cumprod", _tf_scan("tf.math.cumprod")),
+         lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=NUMERIC,
+         samples_fn=reduction(-3, 3, keepdims=False, tuple_axes=False, none_axis=False),
+         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+    _red("norm", _torch_norm, "tf.math.reduce_euclidean_norm",
+         _np_reduce(_np_norm), torch_api="torch.linalg.vector_norm", differences=("squares-overflow",)),
+]
