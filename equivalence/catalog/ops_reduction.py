@@ -54,7 +54,8 @@ def _torch_norm(x, axis=None, keepdims=False):
     return torch().linalg.vector_norm(x, ord=2, dim=_dims(x, axis), keepdim=keepdims)
 
 
-def _torch_scan(fn_name):
+def _torch_axis(fn_name):
+    """torch.<fn>(x, dim=axis) for single-axis ops (argmax, cumsum)."""
     def fn(x, axis):
         from .._runtime import torch
 
@@ -67,6 +68,12 @@ def _tf_reduce(path):
     f = call(path)
     return lambda x, axis=None, keepdims=False: f(x, axis=list(axis) if isinstance(axis, tuple) else axis,
                                                   keepdims=keepdims)
+
+
+def _tf_axis(path):
+    """tf/keras <fn>(x, axis=axis) for single-axis ops."""
+    f = call(path)
+    return lambda x, axis: f(x, axis=axis)
 
 
 def _np_logsumexp(x, axis=None, keepdims=False):
@@ -105,24 +112,6 @@ def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=No
     )
 
 
-def _tf_argreduce(path):
-    f = call(path)
-    return lambda x, axis: f(x, axis=axis)
-
-
-def _torch_argreduce(fn_name):
-    def fn(x, axis):
-        from .._runtime import torch
-
-        return getattr(torch(), fn_name)(x, dim=axis)
-    return fn
-
-
-def _tf_scan(path):
-    f = call(path)
-    return lambda x, axis: f(x, axis=axis)
-
-
 _ARG = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side=1)
 _SCAN = reduction(keepdims=False, tuple_axes=False, none_axis=False)
 _NONEMPTY = reduction(avoid=("empty",))
@@ -144,13 +133,13 @@ OPS = [
          variant="keras", dtypes=("float32", "int32"), samples_fn=_NONEMPTY, exact=True),
     _red("min", _torch_reduce("amin"), "tf.math.reduce_min", _np_reduce(np.min), torch_api="torch.amin",
          dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty",)),
-    _red("argmax", _torch_argreduce("argmax"), ("tf.math.argmax", _tf_argreduce("tf.math.argmax")), np.argmax,
+    _red("argmax", _torch_axis("argmax"), ("tf.math.argmax", _tf_axis("tf.math.argmax")), np.argmax,
          torch_api="torch.argmax", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
          differences=("argmax-nan", "argmax-default-axis"), notes="ties: first index on both sides"),
-    _red("argmax", _torch_argreduce("argmax"), ("keras.ops.argmax", _tf_argreduce("keras.ops.argmax")), np.argmax,
+    _red("argmax", _torch_axis("argmax"), ("keras.ops.argmax", _tf_axis("keras.ops.argmax")), np.argmax,
          torch_api="torch.argmax", variant="keras", dtypes=("float32",), samples_fn=_ARG, grad=False,
          result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}, differences=("argmax-nan", "keras-argmax-int32")),
-    _red("argmin", _torch_argreduce("argmin"), ("tf.math.argmin", _tf_argreduce("tf.math.argmin")), np.argmin,
+    _red("argmin", _torch_axis("argmin"), ("tf.math.argmin", _tf_axis("tf.math.argmin")), np.argmin,
          torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
          differences=("argmax-nan",)),
     _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
@@ -168,13 +157,13 @@ OPS = [
          dtypes=("bool",), grad=False),
     _red("any", _torch_reduce("any"), "tf.math.reduce_any", _np_reduce(np.any), torch_api="torch.any",
          dtypes=("bool",), grad=False),
-    _red("cumsum", _torch_scan("cumsum"), ("tf.math.cumsum", _tf_scan("tf.math.cumsum")),
+    _red("cumsum", _torch_axis("cumsum"), ("tf.math.cumsum", _tf_axis("tf.math.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", dtypes=NUMERIC, samples_fn=_SCAN,
          result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
-    _red("cumsum", _torch_scan("cumsum"), ("keras.ops.cumsum", _tf_scan("keras.ops.cumsum")),
+    _red("cumsum", _torch_axis("cumsum"), ("keras.ops.cumsum", _tf_axis("keras.ops.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
          samples_fn=_SCAN),
-    _red("cumprod", _torch_scan("cumprod"), ("tf.math.cumprod", _tf_scan("tf.math.cumprod")),
+    _red("cumprod", _torch_axis("cumprod"), ("tf.math.cumprod", _tf_axis("tf.math.cumprod")),
          lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=NUMERIC,
          samples_fn=reduction(-3, 3, keepdims=False, tuple_axes=False, none_axis=False),
          result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),

@@ -1,0 +1,113 @@
+"""The op registry validates itself, links only to real catalogue entries, and its coverage table is current."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from equivalence.catalog import coverage
+from equivalence.catalog._opinfo import MalformedOpInfo, Sample
+from equivalence.catalog.ops import OP_DB, build_op_db, by_id
+from equivalence.differences import DIFFERENCES, lookup
+from equivalence.differences import ops as op_differences
+from equivalence.tolerances import EXACT
+
+pytestmark = pytest.mark.meta
+ROOT = Path(__file__).resolve().parents[2]
+DIFFERENCE_IDS = {d.id for d in DIFFERENCES}
+
+
+def _exp():
+    return by_id("exp")
+
+
+def test_registry_is_large_and_ids_are_unique_ascii():
+    """OP_DB holds >= 80 distinct ops with unique ASCII ids that read name[-variant]."""
+    ids = [i.id for i in OP_DB]
+    assert len(set(ids)) == len(ids)
+    assert len({i.name for i in OP_DB}) >= 80
+    assert all(i.isascii() and " " not in i for i in ids)
+
+
+def test_float_ops_are_tested_in_float32():
+    """Every op that takes floating inputs is tested in float32."""
+    missing = [i.id for i in OP_DB if any(d.startswith(("float", "bfloat")) for d in i.dtypes) and "float32" not in i.dtypes]
+    assert not missing
+
+
+def test_duplicate_id_is_rejected_naming_it():
+    """build_op_db raises MalformedOpInfo naming a repeated id."""
+    with pytest.raises(MalformedOpInfo, match="duplicate op registry id 'exp'"):
+        build_op_db([_exp(), _exp()])
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(dtypes=()), "dtypes is empty"),
+    (dict(ulps_override={"int32": 8}), "ulps_override for 'int32', which is not in dtypes"),
+    (dict(dtypes=("float32", "complex64")), "unknown dtype 'complex64'"),
+    (dict(family="misc"), "family 'misc'"),
+    (dict(name="Exp op"), "not an ASCII snake_case name"),
+])
+def test_invalid_entries_raise_naming_the_entry(change, message):
+    """A malformed field raises at registry build time with the entry id and the problem."""
+    bad = dataclasses.replace(_exp(), **change)
+    with pytest.raises(MalformedOpInfo, match=f"entry '{bad.id}'.*{message}"):
+        build_op_db([bad])
+
+
+def test_samples_reject_undeclared_dtype():
+    """Asking for samples in a dtype the op does not declare is an error naming op and dtypes."""
+    with pytest.raises(MalformedOpInfo, match="'logical_and' is not tested in 'float32'"):
+        by_id("logical_and").samples("float32")
+
+
+@pytest.mark.parametrize("info", [i for i in OP_DB if i.differences], ids=lambda i: i.id)
+def test_linked_differences_exist_and_select_the_op(info):
+    """Each catalogue id an entry names exists, and op-area ones select this op in some declared dtype."""
+    unknown = set(info.differences) - DIFFERENCE_IDS
+    assert not unknown, f"{info.id} names unknown catalogue ids {sorted(unknown)}"
+    for diff_id in set(info.differences) & {d.id for d in op_differences.ENTRIES}:
+        selected = {d.id for dt in info.dtypes for d in lookup("op", info.name, dt) + lookup("op", info.id, dt)}
+        assert diff_id in selected, f"{info.id} names {diff_id!r} but its applies_to never selects op:{info.id}"
+
+
+def test_every_op_catalogue_selector_matches_a_registry_case():
+    """No stale selectors: each 'op:' selector of the catalogue matches at least one op-dtype case."""
+    cases = [(i, d) for i in OP_DB for d in i.dtypes]
+    for entry in DIFFERENCES:
+        for sel in (s for s in entry.applies_to if s.startswith("op:")):
+            probe = dataclasses.replace(entry, applies_to=(sel,))
+            assert any(probe.matches("op", i.name, d) or probe.matches("op", i.id, d) for i, d in cases), \
+                f"catalogue entry {entry.id!r}: selector {sel!r} matches no op test case"
+
+
+def test_narrows_name_real_entries_and_edge_kinds():
+    """NARROWS keys are catalogue ids and their values are edge kinds the strategies know."""
+    from equivalence.strategies import EDGE_KINDS
+
+    assert set(op_differences.NARROWS) <= DIFFERENCE_IDS
+    assert all(kinds <= EDGE_KINDS for kinds in op_differences.NARROWS.values())
+
+
+def test_tolerance_is_exact_for_integer_outputs_and_scaled_for_reductions():
+    """Integer/bool outputs compare exactly; a sum over n terms gets a sqrt(n)-wider float32 rtol."""
+    sample = Sample((np.zeros((4, 100), np.float32),), {"axis": 1, "keepdims": False})
+    s = by_id("sum")
+    assert s.tolerance("int64", sample, np.zeros(4)) == EXACT
+    one = by_id("exp").tolerance("float32", Sample((np.zeros(3, np.float32),)), np.ones(3))
+    wide = s.tolerance("float32", sample, np.ones(4))
+    assert wide.rtol > 2 * one.rtol and wide.rtol < 1e-4
+
+
+def test_coverage_table_is_generated_and_committed():
+    """docs/COVERAGE.md equals `python -m equivalence coverage` output (regenerate with --out)."""
+    assert (ROOT / "docs" / "COVERAGE.md").read_text() == coverage.render()
+    assert coverage.main(["--check", str(ROOT / "docs" / "COVERAGE.md")]) == 0
+
+
+def test_every_registry_entry_is_in_the_coverage_table():
+    """Each op id has a row in the generated table."""
+    text = coverage.render()
+    assert all(f"| `{i.id}` |" in text for i in OP_DB)
