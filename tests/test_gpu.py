@@ -86,20 +86,59 @@ CUDA_UNSUPPORTED = {
 ACCUMULATION_AVOID = frozenset({"huge"})
 
 
+def _gelu_tail(sample, expected) -> Tolerance:
+    # CUDA computes 0.5*x*(1 + erf(x/sqrt2)): in the negative tail 1 + erf cancels, leaving erf's absolute error
+    # (~u) times |x|/2. Observed on the H100: 8.4e-8 abs (2e-5 rel) at x=-3, where torch CPU is within 12 ulp.
+    x = np.asarray(sample.args[0], np.float64)
+    x_max = max(_finite_max(x), 1.0)
+    return Tolerance(4 * eps("float32") * x_max, tolerance("float32", ulps=12).rtol,
+                     f"CUDA gelu tail: 4u * max|x| ({x_max:.3g}), erf's absolute error times x")
+
+
+def _float32_constant(sample, expected) -> Tolerance:
+    # torch's CUDA hardsigmoid multiplies by a float32 1/6 even for float64 tensors: hard_sigmoid(0) = 0.5000000149
+    # on the H100 (= 3 * float32(1/6)); torch CPU and float64 give 0.5. float32 accuracy is what CUDA delivers.
+    return for_arrays("float32", expected, reason="CUDA kernel's float32 1/6 constant: float32 accuracy in float64")
+
+
+# Per-case CUDA tolerances (PyTorch's toleranceOverride with device_type='cuda'): the observed error is in each.
+CUDA_TOLERANCE = {"gelu-exact-float32": _gelu_tail, "hard_sigmoid-float64": _float32_constant}
+
+
+def _assert_cuda_agrees(what, g, expected, c, tol, context):
+    """CUDA matches float64 (and CPU) wherever torch CPU matches float64; elsewhere it must match one of the two.
+
+    Where torch CPU itself misses the float64 reference (a CPU kernel bug, a formula's rounding, an overflow),
+    tests/test_ops.py and tests/test_grads.py own that; the GPU claim is then "CUDA is right, or does what CPU does".
+    """
+    __tracebackhide__ = True
+    to_ref = compare(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=context)
+    if compare(c, expected, tol, what=what, label_a="cpu", label_b="ref64").ok:
+        if not to_ref.ok:
+            raise EquivalenceMismatch(to_ref.render())
+        assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
+        return
+    to_cpu = compare(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
+    if not (to_ref.ok or to_cpu.ok):
+        raise EquivalenceMismatch("CUDA matches neither float64 nor torch CPU (which also misses float64)\n"
+                                  + to_ref.render() + "\n" + to_cpu.render())
+    note(f"{what}: torch CPU misses float64 here; CUDA matches {'float64' if to_ref.ok else 'CPU'}")
+
+
 def _check_output(op, dtype, sample, i, c, g, r):
-    """CUDA vs float64 under the op's rule; CUDA vs CPU under cross() of it where CPU itself matches float64."""
+    """CUDA vs float64 under the op's rule (or its CUDA override) and vs CPU under cross() of it, same dtype."""
     __tracebackhide__ = True
     what, out_dtype = f"{op.id}[{dtype}] output{i} on cuda", dtype_name(c.dtype)
     assert dtype_name(g.dtype) == out_dtype, f"{what}: result dtype {g.dtype} on cuda, {c.dtype} on cpu"
-    expected = _rounded(r, out_dtype) if r is not None else to_numpy(c)
-    tol = op.tolerance(out_dtype, sample, expected)
-    context = sample.describe()
-    if r is not None:
-        assert_close(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=context)
-        if not compare(c, expected, tol, what=what, label_a="cpu", label_b="ref64").ok:
-            note(f"{what}: torch CPU deviates from float64 here (tests/test_ops.py owns that); CUDA vs CPU not asserted")
-            return
-    assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
+    if r is None:
+        expected = to_numpy(c)
+        assert_close(g, expected, cross(op.tolerance(out_dtype, sample, expected)), what=what, label_a="cuda",
+                     label_b="cpu", context=sample.describe())
+        return
+    expected = _rounded(r, out_dtype)
+    override = CUDA_TOLERANCE.get(f"{op.id}-{dtype}")
+    tol = override(sample, expected) if override else op.tolerance(out_dtype, sample, expected)
+    _assert_cuda_agrees(what, g, expected, c, tol, sample.describe())
 
 
 @pytest.mark.parametrize("op,dtype", OP_CASES)
@@ -146,7 +185,11 @@ def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
     sample = data.draw(op.samples("float32", avoid), label="sample")
     note(sample.describe())
     torch = _runtime.torch()
-    ref64, y_max = _grads(op, sample, "cpu", torch.float64)
+    try:
+        ref64, y_max = _grads(op, sample, "cpu", torch.float64)
+    except RuntimeError as exc:  # torch CPU's float64 slow_conv2d refuses a non-contiguous grad_weight
+        note(f"float64 reference computed on CUDA: CPU float64 autograd raised {exc}")
+        ref64, y_max = _grads(op, sample, torch_cuda, torch.float64)
     (cpu, _), (gpu, _) = _grads(op, sample, "cpu", torch.float32), _grads(op, sample, torch_cuda, torch.float32)
     for i, (r, c, g) in enumerate(zip(ref64, cpu, gpu)):
         expected = _rounded(r, "float32")
@@ -156,9 +199,7 @@ def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
         scale = max(_finite_max(expected), y_max, 1.0)
         tol = tolerance("float32", depth=op.depth(sample) if op.depth else 1, ulps=2 * op.ulps, scale=scale,
                         reason=f"gradient: 2x op ulps ({op.ulps:g}), scale max(|g|, |y|, 1)={scale:.3g}")
-        what = f"{op.id}[float32] grad arg{i} on cuda"
-        assert_close(g, expected, tol, what=what, label_a="cuda", label_b="torch64", context=sample.describe())
-        assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=sample.describe())
+        _assert_cuda_agrees(f"{op.id}[float32] grad arg{i} on cuda", g, expected, c, tol, sample.describe())
 
 
 # --- spec-built models: forward, gradients, one Adam step --------------------------------------------------------
