@@ -1,8 +1,10 @@
 """The --equivalence-report plugin, run on a tiny suite: outcomes, measurements and catalogue land in the report."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from equivalence import compare, tolerance
 from equivalence.report import schema
 
 pytestmark = pytest.mark.meta
@@ -103,7 +105,10 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
         "test_known": ("xfailed", "other"), "test_observes": ("passed", "other"),
         "test_difference_reproduces[reproduced]": ("passed", "other")}
     tanh = cases["test_tanh"]["measurements"]["tanh: tf vs ref64"]
-    assert tanh["n"] == 2 and tanh["ok"] and 0 < tanh["error_over_tol"] < 1
+    worst = max((compare(np.tanh(np.float32([x])), np.tanh(np.float64([x])), tolerance("float32")).record()
+                 for x in (0.5, 1.0)), key=lambda r: r["error_over_tol"])
+    assert (tanh["n"], tanh["ok"], tanh["error_over_tol"], tanh["max_abs"]) == (
+        2, True, worst["error_over_tol"], worst["max_abs"])  # the worst of the two comparisons is kept
     mse = cases["test_mse"]["measurements"]["mse: tf vs torch"]
     assert not mse["ok"] and mse["max_abs"] == pytest.approx(0.1, rel=1e-6) and mse["error_over_tol"] > 1
     assert cases["test_mse"]["message"].startswith("equivalence.compare.EquivalenceMismatch: mse: tf != torch")
