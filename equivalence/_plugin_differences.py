@@ -108,7 +108,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     unmatched = _unmatched(config)
     if unmatched:
         strict = config.getoption("catalogue_strict")
-        terminalreporter.section("catalogue selectors matching no collected test", sep="-", red=strict, yellow=not strict)
+        terminalreporter.section("catalogue selectors matching no collected test", sep="-", red=strict,
+                                 yellow=not strict)
         for line in unmatched:
             terminalreporter.write_line(f"  {line}")
         terminalreporter.write_line("  fix the entry's applies_to in equivalence/differences/ (or the test id)")

@@ -109,7 +109,8 @@ def test_changed_torch_default_makes_entry_stale():
     torch.set_default_dtype(torch.float64)  # the conftest's isolation restores it after this test
     with pytest.raises(StaleDifference) as info:
         by_id("python-float-into-int-tensor").check()
-    assert str(info.value).splitlines()[1] == "  torch: documented ['float32', [1.5, 2.5]], observed ['float64', [1.5, 2.5]]"
+    expected_line = "  torch: documented ['float32', [1.5, 2.5]], observed ['float64', [1.5, 2.5]]"
+    assert str(info.value).splitlines()[1] == expected_line
 
 
 def test_changed_keras_default_makes_entry_stale(monkeypatch):
@@ -117,12 +118,14 @@ def test_changed_keras_default_makes_entry_stale(monkeypatch):
     _needs_tf()
     keras = _runtime.keras()
     original = keras.Model.fit
-    params = [p.replace(default=False) if p.name == "shuffle" else p for p in inspect.signature(original).parameters.values()]
+    params = [p.replace(default=False) if p.name == "shuffle" else p
+              for p in inspect.signature(original).parameters.values()]
 
     def fit(*args, **kwargs):
         return original(*args, **kwargs)
 
     fit.__signature__ = inspect.Signature(params)
     monkeypatch.setattr(keras.Model, "fit", fit)
-    with pytest.raises(StaleDifference, match=r"'fit-vs-dataloader-defaults' is stale(.|\n)*tf: documented \{'shuffle': True"):
+    stale = r"'fit-vs-dataloader-defaults' is stale(.|\n)*tf: documented \{'shuffle': True"
+    with pytest.raises(StaleDifference, match=stale):
         by_id("fit-vs-dataloader-defaults").check()

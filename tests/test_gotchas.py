@@ -23,7 +23,8 @@ SGD_STEP = tolerance("float32", reason="two float32 SGD steps on w**2, values <=
 def test_gotcha_missing_zero_grad_accumulates():
     """Without zero_grad() torch's second step uses g1 + g2 and lands 0.2 below the TF/zero_grad weight."""
     seen = gotchas.zero_grad(lr=0.1, steps=2)
-    tf_run, torch_ok, torch_acc = seen["tf"]["fresh_tape"], seen["torch"]["with_zero_grad"], seen["torch"]["without_zero_grad"]
+    tf_run = seen["tf"]["fresh_tape"]
+    torch_ok, torch_acc = seen["torch"]["with_zero_grad"], seen["torch"]["without_zero_grad"]
     assert_close(np.array(torch_ok["grads"]), np.array(tf_run["grads"]), SGD_STEP, what="grads with zero_grad vs tape")
     assert_close(np.array([torch_ok["w"]]), np.array([tf_run["w"]]), SGD_STEP, what="w with zero_grad vs Keras SGD")
     assert_close(np.array(torch_acc["grads"]), np.array([2.0, 2.0 + 1.6]), SGD_STEP, what="accumulated grads")

@@ -34,7 +34,8 @@ def _python_int_dtype():
 
 def _int_float_mix():
     t, tf_ = torch(), tf()
-    return {"tf": _raises(lambda: tf_.constant([1, 2], tf_.int32) + tf_.constant([0.5, 0.5])),
+    a, b = tf_.constant([1, 2], tf_.int32), tf_.constant([0.5, 0.5])
+    return {"tf": {"tf": _raises(lambda: a + b), "keras.ops": _raises(lambda: keras().ops.add(a, b))},
             "torch": _raises(lambda: t.tensor([1, 2], dtype=t.int32) + t.tensor([0.5, 0.5]))}
 
 
@@ -53,8 +54,9 @@ def _numpy_float64_promotion():
 
 def _int_mean():
     t, tf_ = torch(), tf()
-    m = tf_.reduce_mean(tf_.constant([1, 2]))
-    return {"tf": [_dt(m), int(m)], "torch": _raises(lambda: t.mean(t.tensor([1, 2])))}
+    m, km = tf_.reduce_mean(tf_.constant([1, 2])), keras().ops.mean(tf_.constant([1, 2]))
+    return {"tf": {"tf": [_dt(m), int(m)], "keras.ops": [_dt(km), float(km)]},
+            "torch": _raises(lambda: t.mean(t.tensor([1, 2])))}
 
 
 def _bool_arithmetic():
@@ -81,7 +83,8 @@ def _global_float_dtype():
     t, tf_, k = torch(), tf(), keras()
     t.set_default_dtype(t.float64)  # the witness runs isolated: global settings are restored afterwards
     k.config.set_floatx("float64")
-    return {"tf": {"tf.constant": _dt(tf_.constant(1.0)), "keras.ops.ones": _dt(k.ops.ones(1))},
+    return {"tf": {"tf.constant": _dt(tf_.constant(1.0)), "keras.ops.ones": _dt(k.ops.ones(1)),
+                   "Dense.compute_dtype": k.layers.Dense(1).compute_dtype},
             "torch": {"torch.tensor": _dt(t.tensor(1.0)), "torch.ones": _dt(t.ones(1)),
                       "nn.Linear.weight": _dt(t.nn.Linear(1, 1).weight)}}
 
@@ -184,7 +187,8 @@ def _bn_counts():
     bn = k.layers.BatchNormalization()
     bn.build((None, 4))
     tbn = t.nn.BatchNorm1d(4)
-    return {"tf": {"count_params": bn.count_params(), "trainable": sum(int(np.prod(w.shape)) for w in bn.trainable_weights)},
+    trainable = sum(int(np.prod(w.shape)) for w in bn.trainable_weights)
+    return {"tf": {"count_params": bn.count_params(), "trainable": trainable},
             "torch": {"parameters": sum(p.numel() for p in tbn.parameters()),
                       "buffers": sum(b.numel() for b in tbn.buffers()), "state_dict_keys": sorted(tbn.state_dict())}}
 
@@ -213,7 +217,8 @@ ENTRIES: list[KnownDifference] = [
         title="A list of Python ints becomes int32 in TensorFlow but int64 in PyTorch",
         tf="tf.constant([1, 2]) is int32 (Keras' keras.ops.convert_to_tensor also gives int32).",
         torch="torch.tensor([1, 2]) is int64 (torch.long), the dtype torch indexing and losses expect.",
-        mapping="Pass the dtype explicitly on both sides (tf.constant(v, tf.int64) / torch.tensor(v, dtype=torch.int64)).",
+        mapping="Pass the dtype explicitly on both sides (tf.constant(v, tf.int64) / "
+                "torch.tensor(v, dtype=torch.int64)).",
         witness=_python_int_dtype, expected={"tf": "int32", "torch": "int64"},
         snippet_tf="tf.constant([1, 2]).dtype", snippet_torch="torch.tensor([1, 2]).dtype",
         evidence="tf.constant docs (dtype inferred: Python int -> int32); torch.tensor docs and "
@@ -222,10 +227,12 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="int-float-tensor-mix", area="dtypes",
         title="Adding an int32 tensor to a float32 tensor: PyTorch promotes, TensorFlow raises",
-        tf="TensorFlow ops never promote between tensors: int32 + float32 raises InvalidArgumentError.",
+        tf="tf ops never promote between tensors: int32 + float32 raises InvalidArgumentError (keras.ops.add "
+           "promotes to float32, like torch).",
         torch="PyTorch applies type promotion: int32 + float32 -> float32.",
         mapping="Cast first: tf.cast(a, tf.float32) + b (keras.ops.add promotes like torch).",
-        witness=_int_float_mix, expected={"tf": "InvalidArgumentError", "torch": "float32"},
+        witness=_int_float_mix,
+        expected={"tf": {"tf": "InvalidArgumentError", "keras.ops": "float32"}, "torch": "float32"},
         snippet_tf="tf.constant([1, 2], tf.int32) + tf.constant([0.5, 0.5])  # InvalidArgumentError",
         snippet_torch="torch.tensor([1, 2], dtype=torch.int32) + torch.tensor([0.5, 0.5])  # float32",
         evidence="torch docs 'Tensor Attributes: Type promotion'; TF guide 'Tensors' (no implicit casting between "
@@ -260,11 +267,13 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="integer-mean", area="dtypes",
         title="Mean of an integer tensor: TensorFlow truncates to an integer, PyTorch refuses",
-        tf="tf.reduce_mean([1, 2]) is 1: integer division of the sum, in the input dtype.",
+        tf="tf.reduce_mean([1, 2]) is 1: integer division of the sum, in the input dtype (keras.ops.mean gives 1.5).",
         torch="torch.mean on an integer tensor raises RuntimeError (needs a floating dtype).",
         mapping="Cast to float first on both sides (keras.ops.mean also returns a float).",
-        witness=_int_mean, expected={"tf": ["int32", 1], "torch": "RuntimeError"},
-        snippet_tf="tf.reduce_mean(tf.constant([1, 2]))  # 1", snippet_torch="torch.mean(torch.tensor([1, 2]))  # RuntimeError",
+        witness=_int_mean,
+        expected={"tf": {"tf": ["int32", 1], "keras.ops": ["float32", 1.5]}, "torch": "RuntimeError"},
+        snippet_tf="tf.reduce_mean(tf.constant([1, 2]))  # 1",
+        snippet_torch="torch.mean(torch.tensor([1, 2]))  # RuntimeError",
         evidence="tf.math.reduce_mean docs (output has the input dtype; the docs warn about integer inputs); "
                  "torch.mean docs (input must be floating point or complex).",
     ),
@@ -285,7 +294,8 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="float64-input-to-layer", area="dtypes",
         title="float64 input to a float32 layer: Keras casts it, PyTorch raises",
-        tf="Keras layers autocast floating inputs to the layer's compute dtype (float32): Dense(np.ones((1, 2))) works.",
+        tf="Keras layers autocast floating inputs to the layer's compute dtype (float32): "
+           "Dense(2)(np.ones((1, 2))) works.",
         torch="nn.Linear has float32 weights and raises RuntimeError on a float64 input (mat1 and mat2 dtypes).",
         mapping="Feed float32 (x.astype(np.float32), torch.from_numpy(x).float()), or .double() the torch module.",
         witness=_float64_into_layer, expected={"tf": "float32", "torch": "RuntimeError"},
@@ -309,16 +319,19 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="global-float-dtype-switch", area="dtypes",
         title="Switching the global float dtype reaches different places in each framework",
-        tf="keras.config.set_floatx('float64') changes Keras constructors (keras.ops.ones, new layers while no dtype "
-           "policy was fixed) but not tf.constant(1.0), which stays float32.",
+        tf="keras.config.set_floatx('float64') changes Keras constructors (keras.ops.ones) but not tf.constant(1.0). "
+           "Layers follow the global dtype policy, which Keras fixes from floatx the first time anything reads it "
+           "(any earlier layer; here the suite's state snapshot), so afterwards set_floatx no longer reaches new "
+           "layers: Dense(1).compute_dtype stays float32 (keras.config.set_dtype_policy('float64') does reach them).",
         torch="torch.set_default_dtype(torch.float64) changes torch.tensor(1.0), torch.ones and new module weights.",
         mapping="Set dtypes per tensor/layer rather than globally; the suite restores both settings after every test.",
         witness=_global_float_dtype,
-        expected={"tf": {"tf.constant": "float32", "keras.ops.ones": "float64"},
+        expected={"tf": {"tf.constant": "float32", "keras.ops.ones": "float64", "Dense.compute_dtype": "float32"},
                   "torch": {"torch.tensor": "float64", "torch.ones": "float64", "nn.Linear.weight": "float64"}},
         snippet_tf="keras.config.set_floatx('float64'); tf.constant(1.0).dtype  # still float32",
         snippet_torch="torch.set_default_dtype(torch.float64); torch.tensor(1.0).dtype  # float64",
-        evidence="keras.config.set_floatx docs; torch.set_default_dtype docs; equivalence/_runtime.py restores "
+        evidence="keras.config.set_floatx docs; keras/src/dtype_policies/dtype_policy.py dtype_policy() (caches "
+                 "DTypePolicy(floatx()) on first read); torch.set_default_dtype docs; equivalence/_runtime.py restores "
                  "both (tests/test_gotchas.py shows it).", gotcha=True,
     ),
     KnownDifference(
@@ -338,12 +351,14 @@ ENTRIES: list[KnownDifference] = [
         id="fit-vs-dataloader-defaults", area="data-pipelines",
         title="Keras fit() shuffles and batches by 32 by default; a DataLoader neither shuffles nor batches",
         tf="Model.fit(shuffle=True, batch_size=None -> 32): 100 samples are 4 steps, in a new order every epoch.",
-        torch="DataLoader(shuffle=None -> no shuffling, batch_size=1): a manual loop sees samples one by one, in order.",
+        torch="DataLoader(shuffle=None -> no shuffling, batch_size=1): a manual loop sees samples one by one, "
+              "in order.",
         mapping="fit(..., shuffle=False, batch_size=B) and DataLoader(..., batch_size=B) to compare step by step.",
         witness=_fit_defaults,
         expected={"tf": {"shuffle": True, "batch_size": None, "steps_for_100_at_32": 4},
                   "torch": {"shuffle": False, "batch_size": 1}},
-        snippet_tf="model.fit(x, y, epochs=1)  # batch 32, shuffled", snippet_torch="DataLoader(ds)  # batch 1, in order",
+        snippet_tf="model.fit(x, y, epochs=1)  # batch 32, shuffled",
+        snippet_torch="DataLoader(ds)  # batch 1, in order",
         evidence="keras Model.fit docs ('batch_size ... will default to 32'; 'shuffle: Boolean ... default True'); "
                  "torch.utils.data.DataLoader docs (batch_size=1, shuffle=False).",
     ),
@@ -400,7 +415,8 @@ ENTRIES: list[KnownDifference] = [
         torch="A tensor with requires_grad=True raises RuntimeError on .numpy(): call .detach().numpy().",
         mapping="t.detach().cpu().numpy() (equivalence.compare.to_numpy does this).",
         witness=_numpy_requires_grad, expected={"tf": [1.0, 1.0], "torch": "RuntimeError"},
-        snippet_tf="tf.Variable([1.0, 1.0]).numpy()", snippet_torch="torch.ones(2, requires_grad=True).detach().numpy()",
+        snippet_tf="tf.Variable([1.0, 1.0]).numpy()",
+        snippet_torch="torch.ones(2, requires_grad=True).detach().numpy()",
         evidence="torch Tensor.numpy docs (force=False: 'the tensor must not require grad'); tf.Variable docs.",
     ),
     KnownDifference(
@@ -431,7 +447,8 @@ ENTRIES: list[KnownDifference] = [
         id="same-seed-different-streams", area="numerics",
         title="The same seed gives different random numbers in each framework",
         tf="tf.random.Generator.from_seed(0).uniform([3]) (Philox) gives [0.3118, 0.8263, 0.6849].",
-        torch="torch.rand(3, generator=torch.Generator().manual_seed(0)) (Mersenne Twister) gives [0.4963, 0.7682, 0.0885].",
+        torch="torch.rand(3, generator=torch.Generator().manual_seed(0)) (Mersenne Twister) gives "
+              "[0.4963, 0.7682, 0.0885].",
         mapping="Draw random data once in NumPy and convert it for both (the suite's weights and inputs do this).",
         witness=_seed_streams,
         expected={"tf": [0.31179297, 0.8263413, 0.6849456], "torch": [0.49625659, 0.76822180, 0.08847743]},
@@ -498,7 +515,8 @@ ENTRIES: list[KnownDifference] = [
         expected={"tf": {"fresh_tape": {"grads": [2.0, 1.6], "w": 0.64}},
                   "torch": {"with_zero_grad": {"grads": [2.0, 1.6], "w": 0.64},
                             "without_zero_grad": {"grads": [2.0, 3.6], "w": 0.44}}},
-        snippet_tf="with tf.GradientTape() as tape:\n    loss = w * w\nopt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))",
+        snippet_tf="with tf.GradientTape() as tape:\n    loss = w * w\n"
+                   "opt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))",
         snippet_torch="opt.zero_grad()  # forget this and .grad keeps the previous step's gradient\n"
                       "(w * w).backward()\nopt.step()",
         evidence="torch.Tensor.backward docs ('gradients are accumulated in the leaves'); torch.optim.Optimizer."
@@ -578,7 +596,8 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="bn-param-count-buffers", area="layer-defaults",
         title="Parameter counts: Keras counts BatchNorm's moving statistics, torch.parameters() does not",
-        tf="BatchNormalization(4).count_params() is 16: gamma, beta (trainable) + moving mean/variance (non-trainable).",
+        tf="BatchNormalization(4).count_params() is 16: gamma, beta (trainable) + moving mean/variance "
+           "(non-trainable).",
         torch="BatchNorm1d(4) has 8 parameters; running_mean/var and num_batches_tracked are buffers (9 values, in "
               "state_dict but not parameters()).",
         mapping="Compare Keras trainable weights with torch parameters(), Keras non-trainable weights with buffers "
@@ -586,7 +605,8 @@ ENTRIES: list[KnownDifference] = [
         witness=_bn_counts,
         expected={"tf": {"count_params": 16, "trainable": 8},
                   "torch": {"parameters": 8, "buffers": 9,
-                            "state_dict_keys": ["bias", "num_batches_tracked", "running_mean", "running_var", "weight"]}},
+                            "state_dict_keys": ["bias", "num_batches_tracked", "running_mean", "running_var",
+                                                "weight"]}},
         snippet_tf="bn = keras.layers.BatchNormalization(); bn.build((None, 4)); bn.count_params()  # 16",
         snippet_torch="sum(p.numel() for p in torch.nn.BatchNorm1d(4).parameters())  # 8",
         evidence="keras Layer.count_params docs (all weights); torch nn.Module.register_buffer docs (buffers are "

@@ -131,7 +131,8 @@ def test_selector_with_unknown_family_is_always_reported():
 def test_report_header_counts_entries(request):
     """The pytest header line states how many entries and gotchas the catalogue holds."""
     (line,) = plugin.pytest_report_header(request.config)
-    assert line.startswith(f"catalogue: {len(DIFFERENCES)} known differences ({sum(d.gotcha for d in DIFFERENCES)} gotchas)")
+    gotchas = sum(d.gotcha for d in DIFFERENCES)
+    assert line.startswith(f"catalogue: {len(DIFFERENCES)} known differences ({gotchas} gotchas)")
 
 
 def test_catalogue_is_large_and_covers_every_area():
