@@ -4,13 +4,16 @@ One test per entry (id = entry id), then checks that the machinery reports bad o
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import math
 import re
 
 import pytest
 
 from equivalence import _runtime
 from equivalence.differences import DIFFERENCES, KnownDifference, MalformedDifference, StaleDifference, by_id
+from equivalence.differences._entry import normalise
 
 pytestmark = pytest.mark.catalogue
 
@@ -20,13 +23,33 @@ def _needs_tf():
         pytest.skip("catalogue witnesses run both frameworks; TensorFlow is not installed here")
 
 
+def perturbed(value, atol: float):
+    """`value` changed just beyond what `same()` tolerates, at every leaf (the smallest change a check must see)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return 0.0 if math.isnan(value) else -value
+        return value + 2 * atol + max(abs(value), 1.0) * 1e-6
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, list):
+        return [perturbed(v, atol) for v in value] if value else ["<extra>"]
+    if isinstance(value, dict):
+        return {k: perturbed(v, atol) for k, v in value.items()} if value else {"<extra>": 1}
+    return "<not None>" if value is None else f"{value}~"
+
+
 @pytest.mark.parametrize("entry", [pytest.param(d, id=d.id, marks=[pytest.mark.gotcha] if d.gotcha else [])
                                    for d in DIFFERENCES])
 def test_difference_reproduces(entry):
-    """The entry's witness gives the documented value on BOTH frameworks (else StaleDifference names the entry)."""
+    """The entry's witness gives the documented value on BOTH frameworks, and any change to either would be seen."""
     _needs_tf()
     observed = entry.check()
-    assert set(observed) == {"tf", "torch"}
+    # The test can fail: documenting each side as slightly different from what was observed makes both stale.
+    wrong = dataclasses.replace(entry, expected={side: perturbed(normalise(entry.expected[side]), entry.atol)
+                                                 for side in ("tf", "torch")})
+    assert wrong.stale_sides(observed) == ["tf", "torch"], f"{entry.id}: a changed expectation went unnoticed"
 
 
 @pytest.mark.parametrize("entry", [pytest.param(d, id=d.id) for d in DIFFERENCES])
@@ -35,6 +58,9 @@ def test_difference_is_documented(entry):
     assert entry.tf.strip() != entry.torch.strip(), f"{entry.id}: tf and torch descriptions are identical"
     assert len(entry.evidence) >= 20, f"{entry.id}: evidence {entry.evidence!r} is too thin to follow"
     assert entry.expected["tf"] is not None or entry.expected["torch"] is not None, f"{entry.id}: expects nothing"
+    # Witness inputs are tiny and fixed, so observations are exact up to float32 rounding (ulps of O(1) values);
+    # a slack above 1e-5 would hide the small changes an upgrade check exists to catch.
+    assert entry.atol <= 1e-5, f"{entry.id}: atol={entry.atol} is too loose for a fixed tiny witness"
 
 
 def _fake(**overrides) -> dict:
