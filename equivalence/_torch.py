@@ -50,8 +50,8 @@ def _classes():
             x = x.permute(*self.to_cf) if self.to_cf else x
             x = F.pad(x, self.pad, value=self.pad_value) if self.pad else x
             x = self.core(x)
-            x = self.act(x) if self.act else x
-            return x.permute(*self.from_cf) if self.from_cf else x
+            x = x.permute(*self.from_cf) if self.from_cf else x
+            return self.act(x) if self.act else x  # after the permute: softmax's channel dim is that layout's
 
     class SameAvgPool2d(nn.Module):
         """Keras 'same' average pooling: the mean over the real pixels of each window (padding not counted)."""
@@ -149,7 +149,7 @@ def torch_layer(spec: ModelSpec, l: LayerSpec):
         cls = nn.Conv1d if k == "conv1d" else nn.Conv2d
         core = cls(x[-1], p["filters"], ks, stride=st, padding=sym, dilation=dl, groups=p["groups"], bias=p["use_bias"])
         perm = dict(to_cf=(0, 2, 1), from_cf=(0, 2, 1)) if k == "conv1d" else {}
-        return C.Wrap(core, pad=pad, act=_act(p["activation"], 4 if k == "conv2d" else 2), **perm)
+        return C.Wrap(core, pad=pad, act=_act(p["activation"], 4 if k == "conv2d" else 3), **perm)
     if k == "max_pool2d":
         sym, pad, ks, st, _ = _conv_pads(l, x[:-1])
         if pad is None and all(2 * s <= kk for s, kk in zip(sym, ks)):

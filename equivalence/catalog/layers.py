@@ -24,6 +24,8 @@ LAYER_DB: list[LayerInfo] = build_db(
         single("conv1d", "same_stride2", (9, 3), filters=4, kernel_size=4, strides=2, padding="same"),
         single("conv1d", "dilation2_same", (9, 4), filters=4, kernel_size=3, dilation=2, padding="same"),
         single("conv1d", "groups2", (9, 4), filters=6, kernel_size=3, groups=2, activation="relu"),
+        # softmax runs over channels: after the NCL -> NLC permute (hypothesis found it applied over L).
+        single("conv1d", "softmax", (5, 3), filters=4, kernel_size=1, activation="softmax"),
     ), differences=("kernel-layout", "conv-same-stride2-padding"),
         notes="kernel (k, in/g, out) -> (out, in/g, k); NLC <-> NCL around the torch conv"),
     LayerInfo("conv2d", "keras.layers.Conv2D", "torch.nn.Conv2d", (
