@@ -130,8 +130,10 @@ def render_markdown(entries=None, observations: dict[str, Observation] | None = 
            "framework and the observed values. Errors a framework raises are shown by exception class. How to add "
            "an entry: [catalogue.md](catalogue.md).", "", "## Contents", ""]
     grouped = _by_area(entries)
+    out += ["| area | entry | difference |", "|---|---|---|"]
     for area, group in grouped:
-        out.append(f"- **{area}**: " + ", ".join(f"[`{e.id}`](#{e.id})" for e in group))
+        out += [f"| {area} | [`{e.id}`](#{e.id}){' (gotcha)' if e.gotcha else ''} | {_md_cell(e.title)} |"
+                for e in group]
     out += ["", "Gotchas (`pytest -m gotcha`): " + ", ".join(f"[`{e.id}`](#{e.id})" for e in gotchas), ""]
     for area, group in grouped:
         out += [f"## {area}", ""]
