@@ -113,6 +113,10 @@ def _assert_cuda_agrees(what, g, expected, c, tol, context):
     """
     __tracebackhide__ = True
     to_ref = compare(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=context)
+    if c is None and not to_ref.ok:
+        raise EquivalenceMismatch(to_ref.render())
+    if c is None:
+        return
     if compare(c, expected, tol, what=what, label_a="cpu", label_b="ref64").ok:
         if not to_ref.ok:
             raise EquivalenceMismatch(to_ref.render())
@@ -161,6 +165,10 @@ def test_gpu_op_matches_cpu_and_reference(op, dtype, data, torch_cuda):
         _check_output(op, dtype, sample, i, c, g, r)
 
 
+# Edge kinds whose CUDA gradient differs from CPU's in a way a dedicated test asserts exactly (see there).
+CUDA_GRAD_AVOID = {"conv2d": frozenset({"inf"})}  # test_gpu_conv_grad_with_infinite_weight_is_nan
+
+
 def _finite_max(a: np.ndarray) -> float:
     a = np.asarray(a, np.float64)
     return float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
@@ -181,7 +189,7 @@ def _grads(op, sample, device, dtype):
 @given(data=st.data())
 def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
     """d(sum op)/d(inputs) on CUDA float32 matches torch float64 autograd and CUDA matches CPU (cross)."""
-    avoid = _narrowed(op, "float32") | (ACCUMULATION_AVOID if op.depth else frozenset())
+    avoid = _narrowed(op, "float32") | (ACCUMULATION_AVOID if op.depth else frozenset()) | CUDA_GRAD_AVOID.get(op.name, set())
     sample = data.draw(op.samples("float32", avoid), label="sample")
     note(sample.describe())
     torch = _runtime.torch()
@@ -190,7 +198,12 @@ def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
     except RuntimeError as exc:  # torch CPU's float64 slow_conv2d refuses a non-contiguous grad_weight
         note(f"float64 reference computed on CUDA: CPU float64 autograd raised {exc}")
         ref64, y_max = _grads(op, sample, torch_cuda, torch.float64)
-    (cpu, _), (gpu, _) = _grads(op, sample, "cpu", torch.float32), _grads(op, sample, torch_cuda, torch.float32)
+    gpu, _ = _grads(op, sample, torch_cuda, torch.float32)
+    try:
+        cpu, _ = _grads(op, sample, "cpu", torch.float32)
+    except RuntimeError as exc:  # same slow_conv2d refusal in float32 on some CPUs: CUDA is held to float64 alone
+        note(f"torch CPU float32 autograd raised {exc}; CUDA compared with float64 only")
+        cpu = [None] * len(gpu)
     for i, (r, c, g) in enumerate(zip(ref64, cpu, gpu)):
         expected = _rounded(r, "float32")
         # torch's derivative formulas reuse the forward result (tanh' = 1 - y*y, sigmoid' = y*(1 - y), expm1' = y + 1),
@@ -200,6 +213,22 @@ def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
         tol = tolerance("float32", depth=op.depth(sample) if op.depth else 1, ulps=2 * op.ulps, scale=scale,
                         reason=f"gradient: 2x op ulps ({op.ulps:g}), scale max(|g|, |y|, 1)={scale:.3g}")
         _assert_cuda_agrees(f"{op.id}[float32] grad arg{i} on cuda", g, expected, c, tol, sample.describe())
+
+
+def test_gpu_conv_grad_with_infinite_weight_is_nan(torch_cuda):
+    """d(sum conv(x, w))/dx with infinite weights: inf on CPU and in float64, but NaN (cuDNN, deterministic) on CUDA."""
+    torch = _runtime.torch()
+    w = torch.full((2, 1, 2, 2), float("inf"))
+
+    def grad_x(device):
+        x = torch.zeros(1, 1, 2, 2, device=device, requires_grad=True)
+        torch.nn.functional.conv2d(x, w.to(device)).sum().backward()
+        return to_numpy(x.grad)
+
+    cpu, cuda = grad_x("cpu"), grad_x(torch_cuda)
+    assert np.all(np.isposinf(cpu)), f"CPU: {cpu.ravel().tolist()} (documented: all +inf, as float64)"
+    # Observed on the H100 (torch 2.11+cu130, cuDNN deterministic): NaN; 0 * inf inside the backward-data kernel.
+    assert np.any(np.isnan(cuda)), f"CUDA: {cuda.ravel().tolist()} (documented: NaN where CPU gives +inf)"
 
 
 # --- spec-built models: forward, gradients, one Adam step --------------------------------------------------------
