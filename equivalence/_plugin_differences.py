@@ -14,12 +14,9 @@
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
 _UNMATCHED = "catalogue_unmatched"  # key of the xdist workeroutput dict
-_SPLIT = re.compile(r"[-\[\]]")
 _KEY = pytest.StashKey[list]()  # this process's unmatched selectors
 _FROM_WORKERS = pytest.StashKey[list]()  # xdist controller: one set per worker
 
