@@ -65,6 +65,9 @@ class KnownDifference:
         if problems:
             raise MalformedDifference(f"catalogue entry {self.id!r}: " + "; ".join(problems))
 
+    def __repr__(self) -> str:  # short, so pytest's "entry = ..." line and Hypothesis examples stay readable
+        return f"KnownDifference<{self.id}>"
+
     def matches(self, family: str, name: str, dtype: str | None = None) -> bool:
         """True when one of `applies_to` selects this family/name(/dtype); '*' is a wildcard."""
         for sel in self.applies_to:
@@ -76,6 +79,7 @@ class KnownDifference:
 
     def observe(self) -> dict[str, Any]:
         """Run the witness (seeded, global framework state restored); errors are reported with this entry's id."""
+        __tracebackhide__ = True  # pytest shows the entry's message, not the machinery's frames
         from .. import _runtime
 
         try:  # seeded from the id and isolated: a witness is deterministic and cannot leak global settings
@@ -93,6 +97,7 @@ class KnownDifference:
 
     def check(self) -> dict[str, Any]:
         """Observe both sides and assert both match `expected`; return the observations."""
+        __tracebackhide__ = True
         observed = self.observe()
         stale = self.stale_sides(observed)
         if stale:
