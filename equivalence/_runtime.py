@@ -95,12 +95,13 @@ class FrameworkState:
     keras_policy: str | None
     tf_tf32: bool | None
     tf_run_eagerly: bool | None
+    tf_soft_placement: bool | None
 
 
 def capture_state() -> FrameworkState:
     """Snapshot the global settings of both frameworks."""
     t = torch()
-    tf_fields = dict(keras_floatx=None, keras_policy=None, tf_tf32=None, tf_run_eagerly=None)
+    tf_fields = dict(keras_floatx=None, keras_policy=None, tf_tf32=None, tf_run_eagerly=None, tf_soft_placement=None)
     if has_module("tensorflow"):
         k, tf_ = keras(), tf()
         tf_fields = dict(
@@ -108,6 +109,7 @@ def capture_state() -> FrameworkState:
             keras_policy=k.mixed_precision.dtype_policy().name,
             tf_tf32=tf_.config.experimental.tensor_float_32_execution_enabled(),
             tf_run_eagerly=tf_.config.functions_run_eagerly(),
+            tf_soft_placement=tf_.config.get_soft_device_placement(),
         )
     return FrameworkState(
         torch_default_dtype=t.get_default_dtype(),
@@ -133,6 +135,7 @@ def restore_state(state: FrameworkState) -> None:
         k.mixed_precision.set_dtype_policy(state.keras_policy)
         tf_.config.experimental.enable_tensor_float_32_execution(state.tf_tf32)
         tf_.config.run_functions_eagerly(state.tf_run_eagerly)
+        tf_.config.set_soft_device_placement(state.tf_soft_placement)
 
 
 def disable_tf32() -> None:
