@@ -166,7 +166,10 @@ def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), 
         if name in INT_DTYPES:  # enough distinct integers for any drawn shape
             lo, hi = -10_000, 10_000
     base = np.float32 if name == "bfloat16" else np_dtype(name)
-    strat = hnp.arrays(base, shape, elements=elements(name, lo=lo, hi=hi, avoid=avoid), unique=unique)
+    # The background (fill) of non-unique arrays is an edge value too: few examples (ci: 6) still meet edges.
+    edges = edge_values(name, lo=max(lo, 0.0) if "negative" in avoid else lo, hi=hi, avoid=avoid)
+    fill = None if unique or not edges else st.sampled_from(edges)
+    strat = hnp.arrays(base, shape, elements=elements(name, lo=lo, hi=hi, avoid=avoid), unique=unique, fill=fill)
     if name == "bfloat16":
         strat = strat.map(lambda a: a.astype(np_dtype("bfloat16")))
     return strat

@@ -24,6 +24,10 @@ def _operands(draw, dtype, avoid, shapes, desc, **kwargs):
 
 @st.composite
 def _matmul(draw, dtype, avoid, batched=False):
+    if dtype in ("float16", "bfloat16"):
+        # Half results near the dtype's max round to inf or max depending on float32 -> half double rounding
+        # (the reference rounds float64 -> half once): huge operands would test the reference, not the frameworks.
+        avoid = avoid | {"huge"}
     m, k, n = draw(SIDE, label="m"), draw(SIDE, label="k"), draw(SIDE, label="n")
     if not batched:
         return _operands(draw, dtype, avoid, [(m, k), (k, n)], "2d")
