@@ -249,11 +249,34 @@ def _norm_cancellation() -> dict:
                       "batch_norm_training": float(tb(torch.from_numpy(x2))[0, 0])}}
 
 
+# Which property tests each entry explains ('layer:<word of the test id>'; the pytest plugin flags stale ones).
+SELECTORS: dict[str, tuple[str, ...]] = {
+    "bn-momentum-convention": ("layer:batch_norm",),
+    "bn-epsilon-default": ("layer:batch_norm",),
+    "bn-running-var-unbiased": ("layer:batch_norm",),
+    "layer-norm-epsilon-default": ("layer:layer_norm",),
+    "leaky-relu-default-slope": ("layer:leaky_relu",),
+    "gelu-approximate-default": ("layer:gelu", "layer:gelu_tanh"),
+    "elu-selu-constants": ("layer:elu", "layer:selu"),
+    "avgpool-count-include-pad": ("layer:avg_pool2d",),
+    "conv-same-stride2-padding": ("layer:same_stride2",),
+    "pool-same-padding": ("layer:max_pool2d",),
+    "flatten-order": ("layer:flatten", "model:seed_cnn_keras", "model:seed_cnn_torch"),
+    "kernel-layout": ("layer:dense", "layer:conv1d", "layer:conv2d"),
+    "lstm-bias-count": ("layer:lstm",),
+    "gru-gate-order": ("layer:gru",),
+    "gru-reset-after": ("layer:gru",),
+    "softmax-implicit-dim": ("layer:softmax",),
+    "norm-affine-cancellation": ("layer:one_feature",),
+    "dropout-inverted-scaling": ("layer:dropout",),
+}
+
+
 def _entry(id, area, title, tf, torch, witness, expected, snippet_tf, snippet_torch, evidence, mapping="", atol=0.0,
            gotcha=False):
     return KnownDifference(id=id, area=area, title=title, tf=tf, torch=torch, witness=_no_grad(witness), expected=expected,
                            snippet_tf=snippet_tf, snippet_torch=snippet_torch, evidence=evidence, mapping=mapping,
-                           atol=atol, gotcha=gotcha)
+                           atol=atol, gotcha=gotcha, applies_to=SELECTORS.get(id, ()))
 
 
 ENTRIES: list[KnownDifference] = [
