@@ -6,7 +6,8 @@
   "TensorFlow sees no GPU"). The root conftest already skips every gpu test where torch sees no CUDA.
 - gpu tests run with cuDNN deterministic and autotuning off, restored afterwards (their results must repeat).
 - A session snapshot of the frameworks' defaults, taken before any test's isolation turns TF32 off, so the
-  catalogue's GPU entries can assert the real defaults (`equivalence.devices.framework_defaults`).
+  catalogue's GPU entries can assert the real defaults (`equivalence.devices.framework_defaults`); TF is also told
+  to grow its GPU memory on demand so that torch and TF can share one GPU in a process.
 - `bench_threads`: one thread count set on both frameworks before TensorFlow starts its runtime, and recorded.
 """
 from __future__ import annotations
@@ -36,8 +37,9 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def _framework_defaults_snapshot():
-    """Record TF32/cuDNN/policy defaults before the first test's isolation changes them."""
+    """Record TF32/cuDNN/policy defaults before the first test's isolation changes them; let TF share the GPU."""
     devices.snapshot_defaults()
+    devices.share_gpu_with_torch()
 
 
 @pytest.fixture

@@ -79,6 +79,21 @@ def tf_devices() -> list[Device]:
     return found
 
 
+def share_gpu_with_torch() -> None:
+    """Make TensorFlow allocate GPU memory on demand instead of taking all of it at its first op (torch needs some).
+
+    Must run before TF initialises its GPUs; the gpu plugin calls it at session start. A no-op without a TF GPU.
+    """
+    if not _runtime.has_module("tensorflow"):
+        return
+    tf = _runtime.tf()
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised by an earlier caller: nothing left to change
+            pass
+
+
 def supports_tf32(device_index: int = 0) -> bool:
     """True on CUDA devices of compute capability >= 8.0 (Ampere+), where TF32 tensor cores exist."""
     t = _runtime.torch()
