@@ -124,14 +124,16 @@ def verify(job: Job, ref: Job, impl: str, mode: str, fn) -> None:
         want = _grad_sq_norm_torch(ref)
         # sum of squared gradients is layout-free; relative error of a sum of squares <= 2x that of its terms
         tol = Tolerance(2 * cross(job.tol).rtol * abs(want), 0.0, "2x cross model rule, relative to |g|^2")
-        assert_close(np.float64(got), np.float64(want), tol, what=f"{what} sum g^2", label_a=impl, label_b="torch-eager")
+        assert_close(np.float64(got), np.float64(want), tol, what=f"{what} sum g^2", label_a=impl,
+                     label_b="torch-eager")
     else:
         side = "tf" if impl.startswith("keras") else "torch"
         got_w, want_w = job.pair.read_weights()[side], ref.pair.read_weights()["torch"]
         for layer, params in want_w.items():
             for p, w in params.items():
                 w_tol = for_arrays("float32", w)
-                tol = Tolerance(w_tol.atol + LR * cross(job.tol).atol, w_tol.rtol, "float32 weights + lr * cross model rule")
+                tol = Tolerance(w_tol.atol + LR * cross(job.tol).atol, w_tol.rtol,
+                                "float32 weights + lr * cross model rule")
                 assert_close(got_w[layer][p], w, tol, what=f"{what} {layer}.{p} after one step", label_a=impl,
                              label_b="torch-eager")
 
