@@ -82,7 +82,7 @@ def ratio_table(works: dict[str, dict[str, float]], ratios, first: str) -> list[
 def times_table(works: dict[str, dict[str, float]], stat: str) -> list[str]:
     """Absolute times in ms (for orientation only: they depend on the machine and its load)."""
     impls = sorted({i for w in works.values() for i in w})
-    lines = [f"| work | " + " | ".join(impls) + " |", "|---" * (len(impls) + 1) + "|"]
+    lines = ["| work | " + " | ".join(impls) + " |", "|---" * (len(impls) + 1) + "|"]
     for work in sorted(works):
         cells = [f"{works[work][i] * 1e3:.3g}" if i in works[work] else "–" for i in impls]
         lines.append(f"| {work} | " + " | ".join(cells) + " |")
