@@ -54,6 +54,7 @@ NARROWS: dict[str, frozenset] = {
     "max-signed-zero": frozenset({"negzero"}),
     "relu-negative-zero": frozenset({"negzero"}),
     "tf-half-flushes-intermediates": frozenset({"tiny"}),
+    "tf-erf-float64-inf": frozenset({"inf", "huge"}),
     "reduce-max-empty": frozenset({"empty"}),
     "squares-overflow": frozenset({"huge"}),
     "topk-tie-order": frozenset({"ties"}),
@@ -503,5 +504,19 @@ ENTRIES: list[KnownDifference] = [
         snippet_torch="F.selu(torch.tensor(-6.104e-05, dtype=torch.float16))  # -1.073e-04",
         evidence="observed TF 2.21 / torch 2.13 CPU; see tf-cpu-flushes-subnormals",
         applies_to=("op:*:float16", "op:*:bfloat16"),
+    ),
+    _entry(
+        "tf-erf-float64-inf", "erf of +-inf or of huge float64 values: TF returns NaN, PyTorch +-1",
+        tf="tf.math.erf on float64 returns NaN for +-inf and for huge finite inputs such as 1e200 (its float64 "
+           "kernel evaluates terms that become inf / inf); float16/bfloat16/float32 give +-1.",
+        torch="torch.erf(+-inf) = +-1 in every dtype, as C's erf and NumPy/math.erf.",
+        witness=lambda: _both(lambda tf: tf.math.erf(tf.constant([INF, -INF, 1e200, 30.0], tf.float64)),
+                              lambda t: t.erf(t.tensor([INF, -INF, 1e200, 30.0], dtype=t.float64))),
+        expected={"tf": [NAN, NAN, NAN, 1.0], "torch": [1.0, -1.0, 1.0, 1.0]}, area="numerics",
+        snippet_tf="tf.math.erf(tf.constant([float('inf')], tf.float64))  # [nan]",
+        snippet_torch="torch.erf(torch.tensor([float('inf')], dtype=torch.float64))  # tensor([1.])",
+        evidence="observed TF 2.21 / torch 2.13 CPU; C99 erf(+-inf) = +-1",
+        mapping="tf.where(tf.math.is_inf(x), tf.sign(x), tf.math.erf(x))", applies_to=("op:erf:float64",),
+        gotcha=True,
     ),
 ]
