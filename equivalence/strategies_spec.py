@@ -77,7 +77,8 @@ def _conv_layer(draw, i: int, hw: tuple[int, int], c: int):
 
 @st.composite
 def cnn_specs(draw) -> ModelSpec:
-    """conv2d blocks (stride/dilation/groups/padding), optional pools and batch norm, then a Flatten or GAP head."""
+    """conv2d blocks (stride/dilation/groups/padding), optional pools and batch norm, an optional parallel branch
+    merged by add/concat, then a Flatten or GAP head."""
     h, w, c = (draw(st.integers(3, 8), label=n) for n in ("height", "width", "channels"))
     c = min(c, 4)
     shape, layers = (h, w, c), []
@@ -96,6 +97,14 @@ def cnn_specs(draw) -> ModelSpec:
             layers.append(layer(extra, name=f"pool{i}", pool_size=size, strides=draw(st.integers(1, 2)),
                                 padding=padding))
         shape = ModelSpec("probe", (h, w, c), tuple(layers)).output_shape
+    merge = draw(st.sampled_from(["none", "add", "concat"]), label="merge")
+    if merge != "none":  # a parallel 'same' conv off the last node, merged back (Keras Functional)
+        last = layers[-1].name
+        filters = shape[-1] if merge == "add" else draw(st.integers(1, 3), label="branch_filters")
+        layers.append(layer("conv2d", name="branch", inputs=(last,), filters=filters, padding="same",
+                            kernel_size=draw(st.integers(1, 3), label="branch_kernel"),
+                            activation=draw(_ACTS, label="branch_act")))
+        layers.append(layer(merge, name="merge", inputs=(last, "branch")))
     head = draw(st.sampled_from(["flatten", "gap", "none"]), label="head")
     if head != "none":
         layers.append(layer("flatten" if head == "flatten" else "global_avg_pool2d", name="head"))
