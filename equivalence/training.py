@@ -66,3 +66,66 @@ def update_tolerance(p_max: float, steps: int, ulps: float, cond: float = 1.0) -
     rtol = tolerance("float32", depth=steps, ulps=ulps).rtol + (cond - 1.0) * u
     why = f"update rule: atol=u*max|p|={u * p_max:.2g}, rtol={rtol:.2g} (float32 ulps={ulps:g}, {steps} steps"
     return Tolerance(u * max(p_max, 1e-6), rtol, why + (f", cond {cond:g})" if cond != 1.0 else ")"))
+
+
+# ---------------------------------------------------------------- gradients of spec-built models
+def keras_model_grads(pair, x: np.ndarray, cotangent: np.ndarray, training: bool) -> tuple[np.ndarray, dict]:
+    """d sum(cotangent * model(x)) / d(x, trainable weights), via GradientTape; weights in canonical layout."""
+    from .weights import param_shapes
+
+    tf = _runtime.tf()
+    xv = tf.Variable(x)
+    layers = {name: pair.keras.get_layer(name).trainable_weights for name in param_shapes(pair.spec)}
+    with tf.GradientTape() as tape:
+        y = pair.keras(xv, training=training)
+        loss = tf.reduce_sum(y * tf.constant(cotangent))
+    flat = [v for vs in layers.values() for v in vs]
+    gx, *gw = tape.gradient(loss, [xv, *flat])
+    it = iter(gw)
+    return gx.numpy(), {name: {v.name: next(it).numpy() for v in vs} for name, vs in layers.items()}
+
+
+def torch_model_grads(pair, x: np.ndarray, cotangent: np.ndarray, training: bool) -> tuple[np.ndarray, dict]:
+    """The same through autograd, converted back to the canonical layout with the weight converter.
+
+    Layout conversions are permutations/transposes, so they map gradients exactly like weights. Buffers (running
+    statistics) get zeros and are dropped; LSTM's canonical bias is bias_ih + bias_hh, whose gradient is either
+    one's, so bias_hh's gradient is zeroed before the sum.
+    """
+    from ._torch import from_torch_layout, to_torch_layout
+    from .weights import from_torch, param_shapes, torch_core
+
+    torch = _runtime.torch()
+    module = pair.torch
+    module.train(training)
+    xt = torch.tensor(to_torch_layout(x), requires_grad=True)
+    module.zero_grad(set_to_none=True)
+    y = module(xt)
+    (y * torch.tensor(to_torch_layout(cotangent) if y.ndim == 4 else cotangent)).sum().backward()
+    raw = {}
+    for name in param_shapes(pair.spec):
+        core = torch_core(module, name)
+        grads = {k: (p.grad if p.grad is not None else torch.zeros_like(p)).numpy() for k, p in core.named_parameters()}
+        grads |= {k: np.zeros(b.shape, np.float32) for k, b in core.named_buffers() if b.is_floating_point()}
+        if "bias_hh_l0" in grads and pair.spec.layer_by_name(name).kind == "lstm":
+            grads["bias_hh_l0"] = np.zeros_like(grads["bias_hh_l0"])
+        raw[name] = grads
+    module.train(False)
+    gx = xt.grad.numpy()
+    canonical = from_torch(pair.spec, raw)
+    keep = {name: {k for k in (v.name for v in pair.keras.get_layer(name).trainable_weights)} for name in raw}
+    gx = gx.transpose(0, 2, 3, 1) if gx.ndim == 4 else gx
+    return gx, {n: {k: v for k, v in lw.items() if k in keep[n]} for n, lw in canonical.items()}
+
+
+def ref_directional(pair, x, cotangent, direction_x, direction_w, training: bool, h: float = 1e-6) -> float:
+    """Central finite difference, in float64, of sum(cotangent * reference(x, W)) along (direction_x, direction_w)."""
+    from . import _reference
+
+    def loss(s):
+        w = {n: {k: np.asarray(v, np.float64) + s * direction_w.get(n, {}).get(k, 0.0) for k, v in lw.items()}
+             for n, lw in pair.weights.items()}
+        return float((cotangent * _reference.forward(pair.spec, w, np.asarray(x, np.float64) + s * direction_x,
+                                                     training=training)).sum())
+
+    return (loss(h) - loss(-h)) / (2 * h)

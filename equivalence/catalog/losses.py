@@ -328,6 +328,8 @@ def _ce_entries() -> list[LossInfo]:
         LossInfo("nll", "log_softmax", _keras("SparseCategoricalCrossentropy", from_logits=True),
                  _torch_nll_of(lambda lp: lp), ref_sparse_ce_logits,
                  lambda: _classification(target="sparse", pred="log_probs"), MEAN,
+                 torch_ref=lambda y, lp: -np.take_along_axis(np.float64(lp), np.asarray(y)[:, None], -1)[:, 0],
+                 differences=("ce-probs-renormalisation-gradient",),
                  mapping="torch F.nll_loss(log_softmax(x)); Keras has no NLL loss: sparse CE from_logits on the "
                          "same log-probabilities (softmax(log p) = p)"),
     ]

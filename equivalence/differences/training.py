@@ -263,8 +263,10 @@ LOSS_ENTRIES = [
            snippet_tf="tape.gradient(CategoricalCrossentropy()(y, p), p)  # [-1, 1, 1]",
            snippet_torch="F.nll_loss(p.log(), y).backward(); p.grad  # [-2, 0, 0]",
            evidence="keras/src/backend/tensorflow/nn.py categorical_crossentropy ('output / reduce_sum(output)')",
-           mapping="equal along the simplex (both project to the same logits gradient through a softmax)",
-           applies_to=("grad:sparse_categorical_crossentropy-from_probs", "grad:categorical_crossentropy-from_probs")),
+           mapping="equal along the simplex (both project to the same logits gradient through a softmax); the same "
+                   "holds for NLL on log-probabilities vs Keras sparse CE from_logits (softmax renormalises)",
+           applies_to=("grad:sparse_categorical_crossentropy-from_probs", "grad:categorical_crossentropy-from_probs",
+                       "grad:nll-log_softmax")),
 ]
 
 
@@ -447,6 +449,28 @@ GRADIENT_ENTRIES = [
            snippet_torch="F.hardtanh(x).backward() at x=1  # 0.0 (torch.clamp at its bound: 1.0)",
            evidence="torch derivatives.yaml hardtanh_backward ((x > min) & (x < max)); keras/src/backend/tensorflow/nn.py",
            mapping="torch.clamp(x, -1, 1) (gradient 1 at the bound, like TF)", applies_to=("grad:hard_tanh",)),
+    _entry("cumprod-gradient-at-zero", "gradients",
+           "Gradient of cumprod through an exact zero: TF returns 0 for the zero element, torch the true derivative",
+           tf="tf.math.cumprod's gradient divides by x (reverse cumsum of y*g / x), so a zero input gets gradient 0.",
+           torch="torch.cumprod's backward handles zeros exactly: d/dx1 sum(cumprod([2, x1, 3])) = 2 + 2*3 = 8.",
+           witness=_grads(lambda tf, v: tf.reduce_sum(tf.math.cumprod(v)), lambda t, v: v.cumprod(0).sum(), [2.0, 0.0, 3.0]),
+           expected={"tf": [1.0, 0.0, 0.0], "torch": [1.0, 8.0, 0.0]},
+           snippet_tf="tape.gradient(tf.reduce_sum(tf.math.cumprod(x)), x) at [2, 0, 3]  # [1, 0, 0]",
+           snippet_torch="x.cumprod(0).sum().backward() at [2, 0, 3]  # [1, 8, 0]",
+           evidence="tensorflow/python/ops/math_grad.py _CumprodGrad (divides by x: 'TODO fix this for zeros'); "
+                    "torch derivatives.yaml cumprod_backward (handles zeros)",
+           mapping="none on the TF side short of a custom gradient", applies_to=("grad:cumprod",), gotcha=True),
+    _entry("pow-gradient-zero-base", "gradients",
+           "Gradient of x**y w.r.t. x at x = 0, y = 0: TF gives NaN (0 * 0**-1), torch 0",
+           tf="tf.pow's gradient y * x**(y-1) evaluates 0 * inf = NaN at x = 0, y = 0.",
+           torch="torch.pow's backward masks y == 0 to a zero gradient.",
+           witness=_grads(lambda tf, v: tf.reduce_sum(tf.pow(v, 0.0)), lambda t, v: v.pow(t.tensor(0.0)).sum(), [0.0]),
+           expected={"tf": [float("nan")], "torch": [0.0]},
+           snippet_tf="tape.gradient(tf.pow(x, 0.), x) at x=0  # nan",
+           snippet_torch="x.pow(torch.tensor(0.)).backward() at x=0  # 0.",
+           evidence="torch/csrc/autograd/FunctionsManual.cpp pow_backward (masked_fill where exponent == 0); "
+                    "tensorflow/python/ops/math_grad.py _PowGrad",
+           applies_to=("grad:pow",)),
     _entry("lr-schedule-step-unit", "optimizers",
            "LR schedules: Keras schedules advance every optimizer step (batch); torch schedulers when .step() is called",
            tf="A LearningRateSchedule is evaluated at optimizer.iterations: decay_steps count batches.",
