@@ -9,9 +9,9 @@ Tolerance rule for a whole model (`Pair.tolerance`): ``tolerances.tolerance(floa
       (Dense: fan-in; Conv: kh*kw*C_in/groups; pooling: window; BatchNorm/LayerNorm: the reduced count;
       LSTM/GRU: T*(C_in + units); softmax: C; elementwise: 1), because layer errors add relatively and each layer
       contributes ~ACC_FACTOR*u*sqrt(K_l), so the per-layer terms sum to ACC_FACTOR*u*sqrt(D);
-  S = max |value| over every node of the float64 reference (input included), and over the cancelling terms
-      x*gamma/sqrt(var+eps) of each BatchNorm/LayerNorm (`normalization_terms`): rounding errors scale with the
-      magnitude of the terms summed, not with the (possibly softmax-squashed or cancelled) output.
+  S = max |value| over every node of the float64 reference (input included), and over the terms that cancel
+      inside a layer (`cancelling_terms`: x*gamma/sqrt(var+eps) of BatchNorm/LayerNorm, alpha of ELU/SELU):
+      rounding errors scale with the magnitude of the terms summed, not with a squashed or cancelled output.
 """
 from __future__ import annotations
 
@@ -68,12 +68,21 @@ def layer_depths(spec: ModelSpec, batch: int = 4) -> dict[str, int]:
     return out
 
 
-def normalization_terms(spec: ModelSpec, weights: Weights, values: dict, training: bool) -> list[float]:
-    """max |x * gamma / sqrt(var + eps)| per BatchNorm/LayerNorm: Keras computes x*inv + (beta - mean*inv), whose
-    two terms are this large and cancel, so its rounding error scales with them, not with the output
-    (difference 'norm-affine-cancellation'; hypothesis found LayerNorm of one feature off by 110 ulp of the output)."""
+def cancelling_terms(spec: ModelSpec, weights: Weights, values: dict, training: bool) -> list[float]:
+    """Magnitudes of terms that cancel inside a layer, so its rounding error scales with them, not with its output:
+
+    * BatchNorm/LayerNorm: max |x * gamma / sqrt(var + eps)|. Keras computes x*inv + (beta - mean*inv); both terms
+      are this large (difference 'norm-affine-cancellation'; hypothesis found LayerNorm of one feature 110 ulp off).
+    * ELU/SELU: alpha (SELU: scale*alpha). TF computes alpha*(exp(x) - 1), not expm1, so near 0- its error is
+      ~u*alpha absolute (difference 'elu-selu-near-zero'; hypothesis found elu(-6.4e-4) 8e-5 relative off).
+    """
     out = []
     for l in spec.layers:
+        fn = l.params.get("fn", l.params.get("activation"))
+        if fn == "elu":
+            out.append(abs(l.params.get("alpha", 1.0)))
+        elif fn == "selu":
+            out.append(_reference.SELU_SCALE * _reference.SELU_ALPHA)
         if l.kind not in ("batch_norm", "layer_norm"):
             continue
         x, w = np.asarray(values[spec.sources(l)[0]], np.float64), weights[l.name]
@@ -145,10 +154,10 @@ class Pair:
         values = values if values is not None else self.trace(x, training)
         nodes = [np.abs(np.asarray(v, np.float64)) for v in (values or {}).values() if np.size(v)]
         scale = max((float(v.max()) for v in nodes), default=float(np.abs(np.asarray(x, np.float64)).max()))
-        scale = max([scale] + (normalization_terms(self.spec, self.weights, values, training) if values else []))
+        scale = max([scale] + (cancelling_terms(self.spec, self.weights, values, training) if values else []))
         depth = accumulation_depth(self.spec, batch=len(x))
         return tolerance("float32", depth=depth, scale=scale,
-                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node or norm term|={scale:.3g}")
+                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node or cancelling term|={scale:.3g}")
 
     def read_weights(self) -> dict[str, Weights]:
         """Canonical weights read back out of both models: {'tf': ..., 'torch': ...}."""
@@ -212,5 +221,5 @@ if __name__ == "__main__":
     freeze_fixtures(*sys.argv[2:3])
 
 
-__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "normalization_terms",
+__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "cancelling_terms",
            "seed_models"]

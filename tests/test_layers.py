@@ -32,7 +32,7 @@ def test_layer_forward_matches(case):
     """Each catalogued layer case gives the same forward pass in TF, torch and the float64 reference, in
     inference mode and, where it is deterministic (no dropout with rate > 0), in training mode."""
     pair = build_pair(case.spec, seed=0)
-    x = pair.sample_input(seed=1)
+    x = pair.sample_input(seed=1) * np.float32(case.input_scale)
     for training in (False, True) if case.training else (False,):
         _check_forward(pair, x, training, case.id)
 

@@ -23,6 +23,7 @@ class LayerCase:
     variant: str  # slug naming what the case exercises ('same_stride2')
     spec: ModelSpec  # the whole model run for this case
     training: bool = True  # training-mode forward is deterministic (False: dropout rate > 0)
+    input_scale: float = 1.0  # the N(0, 1) sample input is multiplied by this (tiny values probe cancellation)
 
     @property
     def id(self) -> str:
@@ -54,9 +55,10 @@ class LayerInfo:
 
 
 def case(kind: str, variant: str, input_shape, *layers: LayerSpec, training: bool = True,
-         input_dtype: str = "float32") -> LayerCase:
+         input_dtype: str = "float32", input_scale: float = 1.0) -> LayerCase:
     """A LayerCase whose model is `layers` on `input_shape` (model name = the case id)."""
-    return LayerCase(kind, variant, ModelSpec(f"{kind}-{variant}", tuple(input_shape), layers, input_dtype), training)
+    spec = ModelSpec(f"{kind}-{variant}", tuple(input_shape), layers, input_dtype)
+    return LayerCase(kind, variant, spec, training, input_scale)
 
 
 def single(kind: str, variant: str, input_shape, **params) -> LayerCase:

@@ -103,7 +103,11 @@ LAYER_DB: list[LayerInfo] = build_db(
         single("activation", "leaky_relu_slope0_3", (6,), fn="leaky_relu", negative_slope=0.3),
         single("activation", "elu_alpha0_5", (6,), fn="elu", alpha=0.5),
         single("activation", "softmax_rank2", (6,), fn="softmax"),
-    ), differences=("leaky-relu-default-slope", "gelu-approximate-default", "elu-selu-constants"),
+        # Inputs ~1e-3: TF's alpha*(exp(x) - 1) loses relative accuracy near 0- (found by hypothesis).
+        case("activation", "elu_near_zero", (8,), layer("activation", fn="elu"), input_scale=1e-3),
+        case("activation", "selu_near_zero", (8,), layer("activation", fn="selu"), input_scale=1e-3),
+    ), differences=("leaky-relu-default-slope", "gelu-approximate-default", "elu-selu-constants",
+                    "elu-selu-near-zero"),
         notes="rank-4 softmax is over channels: dim=1 in NCHW"),
     LayerInfo("add", "keras.layers.Add", "a + b", (
         case("add", "residual_conv", (5, 5, 3), layer("conv2d", name="c1", filters=3, kernel_size=3, padding="same",

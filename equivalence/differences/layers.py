@@ -261,15 +261,24 @@ SELECTORS: dict[str, tuple[str, ...]] = {
     "avgpool-count-include-pad": ("layer:avg_pool2d",),
     "conv-same-stride2-padding": ("layer:same_stride2",),
     "pool-same-padding": ("layer:max_pool2d",),
-    "flatten-order": ("layer:flatten", "model:seed_cnn_keras", "model:seed_cnn_torch"),
+    "flatten-order": ("layer:flatten",),
     "kernel-layout": ("layer:dense", "layer:conv1d", "layer:conv2d"),
     "lstm-bias-count": ("layer:lstm",),
     "gru-gate-order": ("layer:gru",),
     "gru-reset-after": ("layer:gru",),
     "softmax-implicit-dim": ("layer:softmax",),
     "norm-affine-cancellation": ("layer:one_feature",),
+    "elu-selu-near-zero": ("layer:elu_near_zero", "layer:selu_near_zero"),
     "dropout-inverted-scaling": ("layer:dropout",),
 }
+
+
+def _elu_near_zero() -> dict:
+    torch, keras = _frameworks()
+    x = np.array([-1e-4, -1e-6], np.float32)  # expm1: -9.9995e-05, -9.999995e-07
+    t = torch.from_numpy(x)
+    return {"tf": {"elu": keras.activations.elu(x).numpy().tolist(), "selu": keras.activations.selu(x).numpy().tolist()},
+            "torch": {"elu": torch.nn.functional.elu(t).tolist(), "selu": torch.nn.functional.selu(t).tolist()}}
 
 
 def _entry(id, area, title, tf, torch, witness, expected, snippet_tf, snippet_torch, evidence, mapping="", atol=0.0,
@@ -440,7 +449,21 @@ ENTRIES: list[KnownDifference] = [
            "keras/src/ops/nn.py _layer_normalization (x * inv + res); tf.nn.batch_normalization; found by hypothesis "
            "(thorough profile) on dense(units=1) -> layer_norm",
            mapping="none: the suite's model tolerance scales with max|x*gamma/sqrt(var+eps)| "
-                   "(equivalence.models.normalization_terms)", atol=1e-7),
+                   "(equivalence.models.cancelling_terms)", atol=1e-7),
+    _entry("elu-selu-near-zero", "numerics",
+           "ELU/SELU just below 0: TF computes exp(x) - 1 and loses relative accuracy (1.3% at -1e-6); torch uses expm1",
+           "tf.nn.elu / tf.nn.selu (behind keras.activations.elu/selu): elu(-1e-6) = -1.0132790e-06 (exact "
+           "-9.999995e-07), elu(-1e-4) = -1.0001659e-04; absolute error ~u*alpha, relative error ~u/|x|.",
+           "F.elu / F.selu are correctly rounded there: -9.999995e-07 and -9.9995e-05.", _elu_near_zero,
+           {"tf": {"elu": [-0.00010001659393310547, -1.0132789611816406e-06],
+                   "selu": [-0.00017583910084795207, -1.7814450075093191e-06]},
+            "torch": {"elu": [-9.999499889090657e-05, -9.999995427278918e-07],
+                      "selu": [-0.00017580113490112126, -1.7580985058884835e-06]}},
+           "keras.activations.elu(np.float32([-1e-6]))", "torch.nn.functional.elu(torch.tensor([-1e-6]))",
+           "keras/src/backend/tensorflow/nn.py elu -> tf.nn.elu; found by hypothesis (thorough) on dense -> elu "
+           "with inputs ~0.016",
+           mapping="none: the model tolerance counts alpha (SELU: scale*alpha) as a cancelling term "
+                   "(equivalence.models.cancelling_terms)", atol=2e-9),
     _entry("dropout-inverted-scaling", "modes",
            "Dropout: both frameworks use inverted dropout (kept values scaled by 1/(1-rate)); the masks differ",
            "Dropout(0.5)(ones, training=True) holds only 0 and 2.", "nn.Dropout(0.5) in train() holds only 0 and 2.",
