@@ -14,6 +14,8 @@ from .spec import INPUT, LayerSpec, ModelSpec, conv_out, same_pads
 from .weights import Weights
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
+LINEAR_KINDS = ("dense", "conv1d", "conv2d")
+PRE = ":pre"  # trace key suffix of a dense/conv pre-activation value
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
@@ -113,18 +115,23 @@ def _normalize(x, mean, var, eps, gamma, beta):
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
 
+def linear(l: LayerSpec, x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+    """Dense / conv output BEFORE the activation."""
+    p = l.params
+    if l.kind == "dense":
+        return x @ w["kernel"] + (w["bias"] if "bias" in w else 0.0)
+    one = l.kind == "conv1d"
+    pair = (lambda v: (1, v)) if one else (lambda v: (v, v) if isinstance(v, int) else tuple(v))
+    y = conv2d(x[:, None] if one else x, w["kernel"][None] if one else w["kernel"], w.get("bias"),
+               strides=pair(p["strides"]), dilation=pair(p["dilation"]), padding=p["padding"], groups=p["groups"])
+    return y[:, 0] if one else y
+
+
 def layer_forward(l: LayerSpec, args: list[np.ndarray], w: dict[str, np.ndarray], training: bool):
     """One layer in float64; None where there is no deterministic result."""
     x, p, k = args[0], l.params, l.kind
-    if k == "dense":
-        y = x @ w["kernel"] + (w["bias"] if "bias" in w else 0.0)
-        return activate(p["activation"], y)
-    if k in ("conv1d", "conv2d"):
-        one = k == "conv1d"
-        pair = (lambda v: (1, v)) if one else (lambda v: (v, v) if isinstance(v, int) else tuple(v))
-        y = conv2d(x[:, None] if one else x, w["kernel"][None] if one else w["kernel"], w.get("bias"),
-                   strides=pair(p["strides"]), dilation=pair(p["dilation"]), padding=p["padding"], groups=p["groups"])
-        return activate(p["activation"], y[:, 0] if one else y)
+    if k in LINEAR_KINDS:
+        return activate(p["activation"], linear(l, x, w))
     if k in ("max_pool2d", "avg_pool2d"):
         return pool2d(x, k[:3], p["pool_size"], p["strides"], p["padding"])
     if k == "global_avg_pool2d":
@@ -154,11 +161,18 @@ def layer_forward(l: LayerSpec, args: list[np.ndarray], w: dict[str, np.ndarray]
 
 
 def trace(spec: ModelSpec, weights: Weights, x: np.ndarray, *, training: bool = False) -> dict[str, np.ndarray] | None:
-    """Every node's float64 value (the input included), or None when some layer has no deterministic reference."""
+    """Every node's float64 value (the input included), plus `<name>:pre`, the pre-activation value of each dense/conv
+    with an activation (its magnitude bounds the terms the activation cancels); None when some layer has no
+    deterministic reference."""
     w64 = {n: {k: np.asarray(v, np.float64) for k, v in lw.items()} for n, lw in weights.items()}
     values = {INPUT: np.asarray(x) if spec.input_dtype == "int32" else np.asarray(x, np.float64)}
     for l in spec.layers:
-        y = layer_forward(l, [values[s] for s in spec.sources(l)], w64.get(l.name, {}), training)
+        args, w = [values[s] for s in spec.sources(l)], w64.get(l.name, {})
+        if l.kind in LINEAR_KINDS and l["activation"] != "linear":
+            values[l.name + PRE] = linear(l, args[0], w)
+            y = activate(l["activation"], values[l.name + PRE])
+        else:
+            y = layer_forward(l, args, w, training)
         if y is None:
             return None
         values[l.name] = y
@@ -171,4 +185,4 @@ def forward(spec: ModelSpec, weights: Weights, x: np.ndarray, *, training: bool 
     return None if values is None else values[spec.layers[-1].name]
 
 
-__all__ = ["activate", "conv2d", "conv_out", "forward", "gru", "lstm", "pool2d", "trace"]
+__all__ = ["LINEAR_KINDS", "PRE", "activate", "conv2d", "linear", "conv_out", "forward", "gru", "lstm", "pool2d", "trace"]

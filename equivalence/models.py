@@ -9,7 +9,8 @@ Tolerance rule for a whole model (`Pair.tolerance`): ``tolerances.tolerance(floa
       (Dense: fan-in; Conv: kh*kw*C_in/groups; pooling: window; BatchNorm/LayerNorm: the reduced count;
       LSTM/GRU: T*(C_in + units); softmax: C; elementwise: 1), because layer errors add relatively and each layer
       contributes ~ACC_FACTOR*u*sqrt(K_l), so the per-layer terms sum to ACC_FACTOR*u*sqrt(D);
-  S = max |value| over every node of the float64 reference (input included), and over the terms that cancel
+  S = max |value| over every node of the float64 reference (input and dense/conv pre-activations included:
+      GELU/ELU tails cancel terms of the size of their input), and over the terms that cancel
       inside a layer (`cancelling_terms`: x*gamma/sqrt(var+eps) of BatchNorm/LayerNorm, alpha of ELU/SELU):
       rounding errors scale with the magnitude of the terms summed, not with a squashed or cancelled output.
 """
