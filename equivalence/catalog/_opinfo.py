@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, for_arrays
+from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, for_arrays, tolerance
 
 FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")
 APIS = ("tf", "keras.ops")
@@ -70,6 +70,8 @@ class OpInfo:
     supports_grad: bool = False  # float outputs differentiable in all inputs: helper tests GradientTape vs autograd
     ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
     depth: Callable[[Sample], int] | None = None  # terms accumulated per output element (sum size, matmul K); 1 if None
+    scale: Callable[[Sample], float] | None = None  # magnitude of the terms an output sums (x*g + b can cancel to ~0);
+    # the tolerance's absolute floor uses max(scale, max|expected|). None: max|expected|
     exact: bool = False  # results must be bit-exact (data movement, comparisons, indices) in every dtype
     ulps_override: dict = dataclasses.field(default_factory=dict)  # dtype -> ulps; comment the observed error
     result_dtype: Callable[[str], Any] | None = None  # input dtype -> result dtype name, or {'tf':..,'torch':..}
@@ -111,7 +113,11 @@ class OpInfo:
             return EXACT
         ulps = self.ulps_override.get(dtype, self.ulps)
         depth = self.depth(sample) if self.depth else 1
-        return for_arrays(dtype, expected, depth=depth, ulps=ulps)
+        tol = for_arrays(dtype, expected, depth=depth, ulps=ulps)
+        if self.scale is None:
+            return tol
+        scale = self.scale(sample)
+        return tol if tol.atol >= tol.rtol * scale else tolerance(dtype, depth=depth, ulps=ulps, scale=scale)
 
     def validate(self) -> None:
         """Raise MalformedOpInfo naming this entry when a field is inconsistent."""

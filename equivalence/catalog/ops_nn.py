@@ -45,11 +45,11 @@ def _dim(name):
 
 
 def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
-        grad=True, exact=False, differences=(), notes=""):
+        grad=True, exact=False, differences=(), notes="", scale=None):
     return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
-                  ulps=ulps, exact=exact, differences=differences, notes=notes)
+                  ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale)
 
 
 # --- convolution and pooling (channels-last samples) -------------------------------------------------------------
@@ -145,8 +145,11 @@ EPS = 1e-5  # passed explicitly: Keras defaults to 1e-3, torch to 1e-5 (catalogu
 
 @st.composite
 def _norm_samples(draw, dtype, avoid, stats=False):
-    n, c = draw(st.integers(1, 4), label="n"), draw(st.integers(1, 5), label="c")
+    spread = not stats and "ties" in avoid  # keras-layer-norm-cancellation: rows with var << eps are its witness
+    n, c = draw(st.integers(1, 4), label="n"), draw(st.integers(2 if spread else 1, 5), label="c")
     x = draw(S.arrays(dtype, (n, c), lo=-3, hi=3, avoid=avoid), label="x")
+    if spread:  # steps of 7 > the value range 6: every row has variance >= 0.25, so 1/sqrt(var + eps) <= 2
+        x = (x.astype(np.float64) + 7 * np.arange(c)).astype(x.dtype)
     gamma = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="gamma")
     beta = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="beta")
     if not stats:
@@ -154,6 +157,16 @@ def _norm_samples(draw, dtype, avoid, stats=False):
     mean = draw(S.arrays(dtype, (c,), lo=-2, hi=2, avoid=avoid), label="mean")
     var = draw(S.arrays(dtype, (c,), lo=0.125, hi=3, avoid=avoid | {"negative", "zero", "negzero"}), label="var")
     return Sample((x, mean, var, gamma, beta), {}, "batch_norm")
+
+
+def _affine_scale(sample: Sample) -> float:
+    """max |z * gamma| + max |beta| of a normalisation: the output rounds at the size of its terms, not its value."""
+    x, *stats, g, b = (np.asarray(a, np.float64) for a in sample.args)
+    if stats:
+        z = (x - stats[0]) / np.sqrt(stats[1] + EPS)
+    else:
+        z = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + EPS)
+    return float(np.max(np.abs(z * g)) + np.max(np.abs(b)))
 
 
 def _layer_norm_ref(x, g, b):
@@ -253,10 +266,10 @@ OPS = [
     _nn("layer_norm", _torch_layer_norm, _keras_layer_norm, _layer_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES)), torch_api="torch.nn.functional.layer_norm",
         tf_api="keras.ops.layer_normalization", depth=lambda s: s.args[0].shape[-1], ulps=16,  # mean, var, rsqrt
-        differences=("keras-layer-norm-cancellation",)),
+        differences=("keras-layer-norm-cancellation",), scale=_affine_scale),
     _nn("batch_norm", _torch_batch_norm, _tf_batch_norm, _batch_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES), stats=True), torch_api="torch.nn.functional.batch_norm",
-        tf_api="tf.nn.batch_normalization", variant="inference", ulps=8),
+        tf_api="tf.nn.batch_normalization", variant="inference", ulps=8, scale=_affine_scale),
     _nn("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
         torch_api="torch.nn.functional.dropout", tf_api="keras.layers.Dropout", variant="inference", exact=True,
         dtypes=("float32",), notes="training=False: identity on both sides"),
