@@ -101,7 +101,7 @@ def torch_model_grads(pair, x: np.ndarray, cotangent: np.ndarray, training: bool
     xt = torch.tensor(to_torch_layout(x), requires_grad=True)
     module.zero_grad(set_to_none=True)
     y = module(xt)
-    (y * torch.tensor(to_torch_layout(cotangent) if y.ndim == 4 else cotangent)).sum().backward()
+    (y * torch.tensor(to_torch_layout(cotangent) if y.ndim == 4 else cotangent, dtype=y.dtype)).sum().backward()
     raw = {}
     for name in param_shapes(pair.spec):
         core = torch_core(module, name)
@@ -129,3 +129,55 @@ def ref_directional(pair, x, cotangent, direction_x, direction_w, training: bool
                                                      training=training)).sum())
 
     return (loss(h) - loss(-h)) / (2 * h)
+
+
+# ---------------------------------------------------------------- training loops (fixed batches, no shuffling)
+def batches(n: int, batch_size: int):
+    """Consecutive index slices, in order (Keras fit(shuffle=False) and an unshuffled DataLoader do the same)."""
+    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
+def keras_fit(pair, optimizer, x, y, *, epochs: int, batch_size: int):
+    """Keras model.fit with shuffle=False, sparse CE from logits, the optimizer given; returns canonical weights."""
+    from .weights import read_keras
+
+    keras = _runtime.keras()
+    pair.keras.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    pair.keras.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+    return read_keras(pair.keras, pair.spec)
+
+
+def keras_tape_loop(pair, optimizer, x, y, *, epochs: int, batch_size: int):
+    """A custom Keras loop: GradientTape forward/loss/gradient, then optimizer.apply_gradients, batch by batch."""
+    from .weights import read_keras
+
+    keras, tf = _runtime.keras(), _runtime.tf()
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = pair.keras
+    for _ in range(epochs):
+        for s in batches(len(x), batch_size):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y[s], model(tf.constant(x[s]), training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return read_keras(model, pair.spec)
+
+
+def torch_loop(pair, make_optimizer, x, y, *, epochs: int, batch_size: int):
+    """The seed's manual PyTorch loop: zero_grad, forward, loss, backward, step; returns canonical weights."""
+    from ._torch import to_torch_layout
+    from .weights import read_torch
+
+    torch = _runtime.torch()
+    module = pair.torch
+    optimizer = make_optimizer(list(module.parameters()))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    module.train()
+    for _ in range(epochs):
+        for s in batches(len(x), batch_size):
+            optimizer.zero_grad()
+            loss = loss_fn(module(torch.from_numpy(to_torch_layout(x[s]))), torch.from_numpy(y[s].astype(np.int64)))
+            loss.backward()
+            optimizer.step()
+    module.eval()
+    return read_torch(module, pair.spec)
