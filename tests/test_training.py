@@ -13,7 +13,8 @@ import pytest
 
 from equivalence import _runtime
 from equivalence.catalog.optimizers import by_id
-from equivalence.compare import EquivalenceMismatch, compare
+from equivalence.catalog.schedules import SCHEDULE_DB
+from equivalence.compare import EquivalenceMismatch, assert_equivalent, compare
 from equivalence.models import accumulation_depth, build_pair
 from equivalence.spec import ModelSpec, layer
 from equivalence.tolerances import Tolerance, eps, tolerance
@@ -133,3 +134,24 @@ def test_dropout_statistics(rate):
         assert abs(dropped - rate) < 5 * sigma, f"{side}: dropped {dropped:.4f}, expected {rate} +- {5 * sigma:.4f}"
         kept = np.unique(out[out != 0])
         assert kept.tolist() == [np.float32(1 / (1 - rate))], f"{side}: kept values {kept[:5]}, expected 1/(1-{rate})"
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in SCHEDULE_DB])
+def test_schedule_matches(info):
+    """The Keras schedule at iteration t and the torch scheduler after t steps give the float64 reference's lr."""
+    torch = _runtime.torch()
+    keras_schedule = info.keras()
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=info.lr)
+    scheduler = info.torch(opt)
+    tf_lr, torch_lr = [], []
+    for t in range(info.steps):
+        tf_lr.append(float(keras_schedule(t)))
+        torch_lr.append(opt.param_groups[0]["lr"])
+        opt.step()  # no gradient: a no-op, but torch expects optimizer.step() before scheduler.step()
+        scheduler.step()
+    ref = np.array([info.ref(t) for t in range(info.steps)])
+    # Keras evaluates in float32 (pow/cos of t/T: a few ulps), torch in Python floats (recursive forms: ~steps u64).
+    tol = tolerance("float32", ulps=16, scale=info.lr, reason="float32 schedule arithmetic, 16 ulps of lr")
+    assert_equivalent(np.float32(tf_lr), np.float32(torch_lr), ref, tol=tol, what=f"{info.id} lr per step",
+                      context=f"  mapping: {info.mapping}\n  rows are iterations 0..{info.steps - 1}")
