@@ -10,8 +10,8 @@ Tolerance rule for a whole model (`Pair.tolerance`): ``tolerances.tolerance(floa
       LSTM/GRU: T*(C_in + units); softmax: C; elementwise: 1), because layer errors add relatively and each layer
       contributes ~ACC_FACTOR*u*sqrt(K_l), so the per-layer terms sum to ACC_FACTOR*u*sqrt(D);
   S = max |value| over every node of the float64 reference (input and dense/conv pre-activations included:
-      GELU/ELU tails cancel terms of the size of their input), and over the terms that cancel
-      inside a layer (`cancelling_terms`: x*gamma/sqrt(var+eps) of BatchNorm/LayerNorm, alpha of ELU/SELU):
+      GELU/ELU tails cancel terms of the size of their input), propagated through the layers that cancel terms
+      or amplify errors (`error_scale`: alpha of ELU/SELU; BatchNorm/LayerNorm multiply by gamma/sqrt(var+eps)):
       rounding errors scale with the magnitude of the terms summed, not with a squashed or cancelled output.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _reference, _runtime
 from .compare import to_numpy
-from .spec import INPUT, ModelSpec, layer
+from .spec import INPUT, LayerSpec, ModelSpec, layer
 from .tolerances import Tolerance, tolerance
 from .weights import Weights, init_weights, load_keras, load_torch, read_keras, read_torch
 
@@ -69,30 +69,39 @@ def layer_depths(spec: ModelSpec, batch: int = 4) -> dict[str, int]:
     return out
 
 
-def cancelling_terms(spec: ModelSpec, weights: Weights, values: dict, training: bool) -> list[float]:
-    """Magnitudes of terms that cancel inside a layer, so its rounding error scales with them, not with its output:
+def _norm_gain(l: LayerSpec, x: np.ndarray, w: dict, training: bool) -> float:
+    """max |gamma| / sqrt(var + eps): how much a BatchNorm/LayerNorm amplifies an absolute error in its input."""
+    if l.kind == "layer_norm":
+        var = x.var(axis=-1, keepdims=True)
+    else:
+        var = x.var(axis=tuple(range(x.ndim - 1))) if training else w["moving_variance"].astype(np.float64)
+    return float(np.max(np.abs(w["gamma"]) / np.sqrt(var + l["epsilon"])))
 
-    * BatchNorm/LayerNorm: max |x * gamma / sqrt(var + eps)|. Keras computes x*inv + (beta - mean*inv); both terms
-      are this large (difference 'norm-affine-cancellation'; hypothesis found LayerNorm of one feature 110 ulp off).
-    * ELU/SELU: alpha (SELU: scale*alpha). TF computes alpha*(exp(x) - 1), not expm1, so near 0- its error is
-      ~u*alpha absolute (difference 'elu-selu-near-zero'; hypothesis found elu(-6.4e-4) 8e-5 relative off).
+
+def error_scale(spec: ModelSpec, weights: Weights, values: dict, training: bool = False) -> float:
+    """S: the magnitude that float32 rounding errors are proportional to, propagated from the input to the output.
+
+    Per node, E = max(|value|, E of its inputs), and more where a layer cancels terms or amplifies errors:
+    * ELU/SELU: at least alpha (SELU: scale*alpha). TF computes alpha*(exp(x) - 1), not expm1, so near 0- its
+      absolute error is ~u*alpha (difference 'elu-selu-near-zero').
+    * BatchNorm/LayerNorm: max(E_in, max|x|) * max|gamma|/sqrt(var + eps). Keras computes x*inv + (beta - mean*inv),
+      whose terms are |x|*inv and cancel (difference 'norm-affine-cancellation'), and any upstream absolute error
+      is amplified by inv when the variance is small.
+    `values` is the reference trace in the same mode (`training` picks batch or moving BatchNorm statistics).
+    Returns max E over the nodes.
     """
-    out = []
+    scales = {INPUT: float(np.max(np.abs(values[INPUT]))) if np.size(values[INPUT]) else 0.0}
     for l in spec.layers:
+        e = max(scales[s] for s in spec.sources(l))
         fn = l.params.get("fn", l.params.get("activation"))
-        if fn == "elu":
-            out.append(abs(l.params.get("alpha", 1.0)))
-        elif fn == "selu":
-            out.append(_reference.SELU_SCALE * _reference.SELU_ALPHA)
-        if l.kind not in ("batch_norm", "layer_norm"):
-            continue
-        x, w = np.asarray(values[spec.sources(l)[0]], np.float64), weights[l.name]
-        if l.kind == "layer_norm":
-            var = x.var(axis=-1, keepdims=True)
-        else:
-            var = x.var(axis=tuple(range(x.ndim - 1))) if training else w["moving_variance"].astype(np.float64)
-        out.append(float(np.max(np.abs(x) * np.abs(w["gamma"]) / np.sqrt(var + l["epsilon"]))))
-    return out
+        if fn in ("elu", "selu"):
+            e = max(e, abs(l.params.get("alpha", 1.0)) if fn == "elu" else _reference.SELU_SCALE * _reference.SELU_ALPHA)
+        if l.kind in ("batch_norm", "layer_norm"):
+            x = np.asarray(values[spec.sources(l)[0]], np.float64)
+            e = max(e, float(np.max(np.abs(x)))) * _norm_gain(l, x, weights[l.name], training)
+        own = [values[k] for k in (l.name, l.name + _reference.PRE) if k in values]
+        scales[l.name] = max([e] + [float(np.max(np.abs(v))) for v in own if np.size(v)])
+    return max(scales.values())
 
 
 def accumulation_depth(spec: ModelSpec, batch: int = 4) -> int:
@@ -153,12 +162,13 @@ class Pair:
     def tolerance(self, x, training: bool = False, values: dict | None = None) -> Tolerance:
         """The module rule: float32, depth D from the spec, scale S from the reference trace."""
         values = values if values is not None else self.trace(x, training)
-        nodes = [np.abs(np.asarray(v, np.float64)) for v in (values or {}).values() if np.size(v)]
-        scale = max((float(v.max()) for v in nodes), default=float(np.abs(np.asarray(x, np.float64)).max()))
-        scale = max([scale] + (cancelling_terms(self.spec, self.weights, values, training) if values else []))
+        if values is None:  # no reference (training-mode dropout): the input's magnitude
+            scale = float(np.abs(np.asarray(x, np.float64)).max())
+        else:
+            scale = error_scale(self.spec, self.weights, values, training)
         depth = accumulation_depth(self.spec, batch=len(x))
         return tolerance("float32", depth=depth, scale=scale,
-                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} scale=max|node or cancelling term|={scale:.3g}")
+                         reason=f"model rule: float32 depth=(sum sqrt K_l)^2={depth} error scale S={scale:.3g}")
 
     def read_weights(self) -> dict[str, Weights]:
         """Canonical weights read back out of both models: {'tf': ..., 'torch': ...}."""
@@ -222,5 +232,5 @@ if __name__ == "__main__":
     freeze_fixtures(*sys.argv[2:3])
 
 
-__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "freeze_fixtures", "layer_depths", "cancelling_terms",
+__all__ = ["FIXTURES", "Pair", "accumulation_depth", "build_pair", "error_scale", "freeze_fixtures", "layer_depths",
            "seed_models"]

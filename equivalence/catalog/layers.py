@@ -79,6 +79,9 @@ LAYER_DB: list[LayerInfo] = build_db(
         single("layer_norm", "rank4_channels", (3, 3, 4)),
         # One feature: var = 0, so Keras' x*inv + (beta - mean*inv) cancels terms ~|x|/sqrt(eps) (found by hypothesis).
         case("layer_norm", "one_feature", (4,), layer("dense", units=1), layer("layer_norm", epsilon=1e-5)),
+        # ELU's ~u*alpha error near 0-, amplified ~200x by the normalisation of tiny values (found by hypothesis).
+        case("layer_norm", "after_elu_tiny", (1,), layer("dense", units=3, activation="elu", use_bias=False),
+             layer("layer_norm", epsilon=1e-5), input_scale=1e-2),
     ), differences=("layer-norm-epsilon-default", "norm-affine-cancellation"), notes="normalises the channel axis: NCHW needs a permute"),
     LayerInfo("dropout", "keras.layers.Dropout", "torch.nn.Dropout", (
         case("dropout", "rate0_5", (8,), layer("dropout", rate=0.5), training=False),

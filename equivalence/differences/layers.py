@@ -267,7 +267,7 @@ SELECTORS: dict[str, tuple[str, ...]] = {
     "gru-gate-order": ("layer:gru",),
     "gru-reset-after": ("layer:gru",),
     "softmax-implicit-dim": ("layer:softmax",),
-    "norm-affine-cancellation": ("layer:one_feature",),
+    "norm-affine-cancellation": ("layer:one_feature", "layer:after_elu_tiny"),
     "elu-selu-near-zero": ("layer:elu_near_zero", "layer:selu_near_zero"),
     "dropout-inverted-scaling": ("layer:dropout",),
 }
