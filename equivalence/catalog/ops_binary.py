@@ -41,6 +41,14 @@ def _truediv_result(dtype):
     return {"tf": "float64", "torch": "float32"} if dtype in INTS else dtype
 
 
+def _not_keras_bias_path(sample) -> bool:
+    """False where keras.ops.add takes its tf.nn.bias_add path with a rank>1 second operand (it then ignores
+    broadcasting; catalogue keras-add-bias-broadcast witnesses it)."""
+    x, y = (np.shape(a) for a in sample.args)
+    wide = [d for d in y if d > 1]
+    return not (len(wide) == 1 and len(x) > 1 and wide[0] in {x[1], x[-1]} and len(y) > 1)
+
+
 # Integer divisors never 0 (both raise); values small enough that quotients are exact in float64 references.
 _DIVISION = by_kind(binary(rhs_avoid=()), binary(-50, 50, rhs_avoid=("zero",)))
 _POW = by_kind(binary(), binary(-4, 4, rhs=(0, 6), rhs_avoid=("negative", "huge")))
@@ -48,7 +56,9 @@ _LOGICAL = binary()
 
 OPS = [
     _binary("add", "torch.add", "tf.math.add", np.add),
-    _binary("add", "torch.add", "keras.ops.add", np.add, variant="keras", dtypes=("float32", "int32")),
+    _binary("add", "torch.add", "keras.ops.add", np.add, variant="keras", dtypes=("float32", "int32"),
+            samples_fn=lambda d, a: binary()(d, a).filter(_not_keras_bias_path),
+            differences=("keras-add-bias-broadcast",), notes="bias-shaped rank>1 second operands: catalogue"),
     _binary("sub", "torch.sub", "tf.math.subtract", np.subtract),
     _binary("mul", "torch.mul", "tf.math.multiply", np.multiply),
     _binary("div", "torch.div", "tf.math.truediv", np.true_divide, dtypes=FLOATS + INTS,

@@ -36,6 +36,14 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
+def _max_abs_x(sample: Sample) -> float:
+    """GELU = x * Phi(x): Phi is accurate to ~eps absolute, so the output error scales with |x|, not |gelu(x)|
+    (NUMERICS.md: torch's exact GELU is 27% off relatively in the far negative tail, 1.2e-6 absolute)."""
+    x = np.asarray(sample.args[0], np.float64)
+    finite = np.abs(x[np.isfinite(x)])
+    return float(finite.max()) if finite.size else 1.0
+
+
 def _F(name, **fixed):
     return lambda *a, **k: getattr(torch().nn.functional, name)(*a, **fixed, **k)
 
@@ -133,6 +141,7 @@ def _tf_pool(kind):
 
 @st.composite
 def _pool_samples(draw, dtype, avoid):
+    avoid = avoid | {"huge"}  # average pooling sums its window: order-dependent overflow (see ops_linalg._operands)
     k, stride = draw(st.integers(1, 3), label="k"), draw(st.integers(1, 2), label="stride")
     shape = (draw(st.integers(1, 2)), draw(st.integers(k, 5)), draw(st.integers(k, 5)), draw(st.integers(1, 3)))
     return Sample((draw(S.arrays(dtype, shape, avoid=avoid), label="x"),), {"k": k, "stride": stride}, "pool")
@@ -235,17 +244,17 @@ OPS = [
         torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4),
     _nn("gelu", _F("gelu", approximate="none"), lambda x: call("tf.nn.gelu")(x, approximate=False),
         lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), _ACT, torch_api="torch.nn.functional.gelu",
-        tf_api="tf.nn.gelu", variant="exact", dtypes=("float32", "float16", "bfloat16"),
+        tf_api="tf.nn.gelu", variant="exact", dtypes=("float32", "float16", "bfloat16"), scale=_max_abs_x,
         ulps=12,  # NUMERICS.md: 1.2e-6 abs in the tail (~10 u)
         differences=("gelu-approximate-default", "gelu-inf", "tf-float64-activation-constants")),
     _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
         torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
-        dtypes=("float32", "bfloat16"), ulps=12,
-        differences=("tf-float64-activation-constants", "tf-half-flushes-intermediates"),
-        notes="float16 left out: TF flushes the subnormal 1 + tanh(...) in the tail (tf-half-flushes-intermediates)"),
+        dtypes=("float32",), ulps=12, scale=_max_abs_x,
+        differences=("tf-float64-activation-constants",),
+        notes="half precision left out: TF computes 1 + tanh(...) in half precision (tf-half-flushes-intermediates)"),
     _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
         _ACT, torch_api="torch.nn.functional.gelu", tf_api="keras.ops.gelu", variant="keras", dtypes=("float32",),
-        ulps=12, differences=("gelu-approximate-default",)),
+        ulps=12, scale=_max_abs_x, differences=("gelu-approximate-default",)),
     _nn("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
         torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4),
     _nn("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x / 6 + 0.5, 0, 1),

@@ -489,17 +489,22 @@ ENTRIES: list[KnownDifference] = [
         evidence="observed TF 2.21 / torch 2.13 CPU", applies_to=("op:relu",),
     ),
     _entry(
-        "tf-half-flushes-intermediates", "TF's float16 kernels flush tiny intermediate results to zero; PyTorch's do not",
+        "tf-half-flushes-intermediates", "TF's float16/bfloat16 activations compute intermediates in half precision "
+        "(flushing tiny ones); PyTorch computes in float32 and rounds once",
         tf="float16 selu / gelu on CPU compute intermediates in float16 under flush-to-zero: selu(-6.1e-05) = 0.0, "
-           "tanh-gelu(-4) = -0.0 (1 + tanh(...) = 3.5e-5 is subnormal in float16).",
-        torch="torch computes float16 activations in float32 and rounds once: selu(-6.1e-05) = -1.07e-04, "
-              "tanh-gelu(-4) = -7.0e-05.",
+           "tanh-gelu(-4) = -0.0 (1 + tanh(...) = 3.5e-5 is subnormal in float16); bfloat16 tanh-gelu(-3) = "
+           "-0.00586 where the exact value is -0.00363 (1 + tanh cancels in 8 bits).",
+        torch="torch computes half-precision activations in float32 and rounds once: selu(-6.1e-05) = -1.07e-04, "
+              "tanh-gelu(-4) = -7.0e-05 (float16), tanh-gelu(-3) = -0.00363 (bfloat16).",
         witness=lambda: _both(
             lambda tf: [float(tf.nn.selu(tf.constant(-6.104e-05, tf.float16))),
-                        float(tf.nn.gelu(tf.constant(-4.0, tf.float16), approximate=True))],
+                        float(tf.nn.gelu(tf.constant(-4.0, tf.float16), approximate=True)),
+                        float(tf.nn.gelu(tf.constant(-3.0, tf.bfloat16), approximate=True))],
             lambda t: [float(t.nn.functional.selu(t.tensor(-6.104e-05, dtype=t.float16))),
-                       float(t.nn.functional.gelu(t.tensor(-4.0, dtype=t.float16), approximate="tanh"))]),
-        expected={"tf": [0.0, -0.0], "torch": [-0.00010728836059570312, -7.021427154541016e-05]}, area="numerics",
+                       float(t.nn.functional.gelu(t.tensor(-4.0, dtype=t.float16), approximate="tanh")),
+                       float(t.nn.functional.gelu(t.tensor(-3.0, dtype=t.bfloat16), approximate="tanh"))]),
+        expected={"tf": [0.0, -0.0, -0.005859375],
+                  "torch": [-0.00010728836059570312, -7.021427154541016e-05, -0.003631591796875]}, area="numerics",
         snippet_tf="tf.nn.selu(tf.constant(-6.104e-05, tf.float16))  # 0.0",
         snippet_torch="F.selu(torch.tensor(-6.104e-05, dtype=torch.float16))  # -1.073e-04",
         evidence="observed TF 2.21 / torch 2.13 CPU; see tf-cpu-flushes-subnormals",
@@ -517,6 +522,24 @@ ENTRIES: list[KnownDifference] = [
         snippet_torch="torch.erf(torch.tensor([float('inf')], dtype=torch.float64))  # tensor([1.])",
         evidence="observed TF 2.21 / torch 2.13 CPU; C99 erf(+-inf) = +-1",
         mapping="tf.where(tf.math.is_inf(x), tf.sign(x), tf.math.erf(x))", applies_to=("op:erf:float64",),
+        gotcha=True,
+    ),
+    _entry(
+        "keras-add-bias-broadcast", "keras.ops.add on TF ignores broadcasting when the second operand looks like a bias",
+        tf="keras.ops.add(x1, x2) calls tf.nn.bias_add when x2 squeezes to one non-unit dim equal to x1's dim 1 or -1: "
+           "(1, 2) + (2, 1) returns [[0, 11]] (shape (1, 2)) instead of the (2, 2) broadcast, and "
+           "(0, 2, 0) + (2, 0) raises InvalidArgumentError ('Biases must be 1D').",
+        torch="torch.add broadcasts: (1, 2) + (2, 1) is [[0, 1], [10, 11]]; tf.math.add and NumPy agree with torch.",
+        witness=lambda: _both(
+            lambda tf: [_runtime.keras().ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]])),
+                        _attempt(lambda: list(_runtime.keras().ops.add(tf.zeros([0, 2, 0]), tf.zeros([2, 0])).shape))],
+            lambda t: [t.add(t.tensor([[0, 1]]), t.tensor([[0], [10]])), list(t.add(t.zeros(0, 2, 0), t.zeros(2, 0)).shape)]),
+        expected={"tf": [[[0, 11]], "raises InvalidArgumentError"], "torch": [[[0, 1], [10, 11]], [0, 2, 0]]},
+        snippet_tf="keras.ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]]))  # [[0, 11]]: wrong",
+        snippet_torch="torch.add(torch.tensor([[0, 1]]), torch.tensor([[0], [10]]))  # [[0, 1], [10, 11]]",
+        evidence="keras/src/backend/tensorflow/numpy.py add ('Special case of tf.add: tf.nn.bias_add'); observed "
+                 "Keras 3.15 / TF 2.21",
+        mapping="use tf.math.add or the + operator when operands broadcast both ways", applies_to=("op:add-keras",),
         gotcha=True,
     ),
 ]
