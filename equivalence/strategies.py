@@ -11,6 +11,7 @@ Sizes follow the hypothesis profile: small arrays under ``ci``/``dev``, wide one
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from hypothesis import settings
@@ -84,7 +85,8 @@ def edge_values(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) ->
     """The special values mixed into every array of `dtype`, minus the kinds in `avoid`.
 
     `huge` is the dtype's largest finite magnitude over 4 (big, yet sums of a few stay finite in any order),
-    `tiny` the smallest normal numbers, `subnormal` denormal ones; `ties` a small pool of exact repeats; `half` exact .5 ties.
+    `tiny` the smallest normal numbers (avoiding it also keeps regular values >= sqrt(smallest normal)),
+    `subnormal` denormal ones; `ties` a small pool of exact repeats; `half` exact .5 ties.
     Regular values respect [lo, hi]; `negative` off removes every value < 0 (and -0.0).
     """
     avoid = _check_avoid(avoid)
@@ -137,6 +139,9 @@ def elements(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) -> st
             regular = regular.map(lambda v: _round_to(name, [v])[0])
         if "negzero" in avoid:
             regular = regular.map(lambda v: 0.0 if v == 0 else v)
+        if "tiny" in avoid:  # also no regular value whose square or half could underflow: |v| >= sqrt(tiny)
+            floor = float(np.sqrt(_finfo(name).smallest_normal))
+            regular = regular.map(lambda v: v if v == 0 or abs(v) >= floor else math.copysign(floor, v))
     edges = edge_values(name, lo=lo, hi=hi, avoid=avoid)
     return st.one_of(regular, st.sampled_from(edges)) if edges else regular
 

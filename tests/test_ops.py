@@ -43,7 +43,7 @@ def _outputs(out) -> tuple:
 
 
 def run_op(info, sample):
-    """(tf outputs, torch outputs, reference outputs) of one sample, each a tuple.
+    """(tf outputs, torch outputs, reference outputs, TF-semantics reference outputs) of one sample, each a tuple.
 
     Framework warnings on edge inputs (var of an empty axis, softmax over a size-1 axis) are expected: they are
     kept as hypothesis notes, shown with a falsifying example, instead of filling the run summary.
@@ -55,11 +55,12 @@ def run_op(info, sample):
     for w in caught:
         note(f"framework warning: {w.category.__name__}: {w.message}")
     if info.ref is None:
-        return tf_out, torch_out, (None,) * len(tf_out)
+        return tf_out, torch_out, (None,) * len(tf_out), (None,) * len(tf_out)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's 'mean of empty slice': the NaN is compared
         ref = _outputs(info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs))
-    return tf_out, torch_out, ref
+        tf_ref = _outputs(info.tf_ref(*sample.args, **sample.kwargs)) if info.tf_ref else (None,) * len(ref)
+    return tf_out, torch_out, ref, tf_ref
 
 
 def _rounded_reference(ref, out_dtype: str):
@@ -87,7 +88,20 @@ def _narrower(want: dict) -> str:
     return min(want.values(), key=lambda d: (np_dtype(d).itemsize, d))
 
 
-def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known):
+def _check_documented_tf_semantics(info, dtype, sample, what, tf_a, torch_a, ref_o, tf_ref_o, want, known, context):
+    """TF against its documented formula (`tf_ref`), torch against `ref`, and the two where the formulas agree."""
+    __tracebackhide__ = True
+    assert known, f"{what}: {info.id} has a tf_ref but no catalogue entry selects op:{info.id}:{dtype}"
+    ref_a, ref_tf = _rounded_reference(ref_o, want["torch"]), _rounded_reference(tf_ref_o, want["tf"])
+    tol = info.tolerance(want["torch"], sample, ref_a)
+    assert_close(tf_a, ref_tf, tol, what=what, label_a="tf", label_b="tf_ref64", context=context)
+    assert_close(torch_a, ref_a, tol, what=what, label_a="torch", label_b="ref64", context=context)
+    agree = (ref_a == ref_tf) | (np.isnan(ref_a) & np.isnan(ref_tf))
+    assert_close(tf_a[agree], torch_a[agree], cross(tol), what=what + " where ref and tf_ref agree", label_a="tf",
+                 label_b="torch", context=context)
+
+
+def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known, tf_ref_o=None):
     """Compare one output on the three sides, under the entry's tolerance and documented result dtypes."""
     __tracebackhide__ = True
     what = f"{info.id}[{dtype}] output{i}"
@@ -95,6 +109,9 @@ def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known):
     assert got == want, f"{what}: result dtype {got}, but should be {want} [{sample!r}]"
     context = sample.describe() + f"\n  differences consulted: {[d.id for d in known] or 'none'}"
     tf_a, torch_a = to_numpy(tf_o), to_numpy(torch_o)
+    if tf_ref_o is not None:
+        _check_documented_tf_semantics(info, dtype, sample, what, tf_a, torch_a, ref_o, tf_ref_o, want, known, context)
+        return
     if want["tf"] == want["torch"]:
         ref_a = None if ref_o is None else _rounded_reference(ref_o, want["torch"])
         tol = info.tolerance(want["torch"], sample, ref_a if ref_a is not None else torch_a)
@@ -121,9 +138,9 @@ def test_op_matches(info, dtype, data):
     known = known_differences(info, dtype)
     sample = data.draw(info.samples(dtype, narrowed(known)), label="sample")
     note(sample.describe())
-    tf_out, torch_out, ref = run_op(info, sample)
+    tf_out, torch_out, ref, tf_ref = run_op(info, sample)
     assert len(tf_out) == len(torch_out), f"{info.id}: TF gives {len(tf_out)} outputs, torch {len(torch_out)}"
     wants = info.expected_dtype(dtype)
     wants = wants if isinstance(wants, list) else [wants] * len(tf_out)
-    for i, outs in enumerate(zip(tf_out, torch_out, ref)):
-        check_output(info, dtype, sample, i, *outs, wants[i], known)
+    for i, (tf_o, torch_o, ref_o, tf_ref_o) in enumerate(zip(tf_out, torch_out, ref, tf_ref)):
+        check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, wants[i], known, tf_ref_o)

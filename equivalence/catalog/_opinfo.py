@@ -65,6 +65,9 @@ class OpInfo:
     samples_fn: Callable[[str, frozenset], Any]  # (dtype, avoid) -> hypothesis strategy of Sample
     torch_api: str  # the torch callable users write, for the coverage table: 'torch.floor_divide'
     tf_api: str  # the TF callable users write: 'tf.math.floordiv' or 'keras.ops.floor_divide'
+    tf_ref: Callable[..., Any] | None = None  # TF's documented semantics where a catalogue entry (in `differences`)
+    # says TF computes something else than `ref` (floor(x / y) for floordiv): TF is checked against it, and TF vs
+    # torch only where the two references agree. Same signature as `ref`, evaluated in the test dtype.
     variant: str = ""  # '' or a slug ('keras', 'stride2_same'); id = name-variant
     api: str = "tf"  # which TF-side API tf_fn uses: 'tf' or 'keras.ops'
     supports_grad: bool = False  # float outputs differentiable in all inputs: helper tests GradientTape vs autograd

@@ -22,13 +22,14 @@ def by_kind(float_fn, int_fn):
 
 
 def _binary(name, torch_api, tf_api, ref, *, dtypes=SIGNED, samples_fn=None, variant="", grad=True, exact=False,
-            result_dtype=None, differences=(), ulps_override=None, notes=""):
+            result_dtype=None, differences=(), ulps_override=None, notes="", tf_ref=None):
     """One broadcasting binary OpInfo (default inputs: both operands in [-10, 10] plus edge values)."""
     return OpInfo(
         name=name, family="binary", torch_fn=call(torch_api), tf_fn=call(tf_api), ref=ref, dtypes=dtypes,
         samples_fn=samples_fn or binary(), torch_api=torch_api, tf_api=tf_api, variant=variant,
         api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, exact=exact,
         result_dtype=result_dtype, differences=differences, ulps_override=ulps_override or {}, notes=notes,
+        tf_ref=tf_ref,
     )
 
 
@@ -39,6 +40,13 @@ def _bool_result(_dtype):
 def _truediv_result(dtype):
     # int / int: TF's truediv returns float64 for int32/int64, torch returns the default float dtype (float32).
     return {"tf": "float64", "torch": "float32"} if dtype in INTS else dtype
+
+
+def _tf_floordiv(x, y):
+    """TF's documented float floordiv: floor of the quotient rounded to the dtype (floordiv-float-inf)."""
+    if x.dtype.kind in "iu":
+        return np.floor_divide(x.astype(np.int64), y.astype(np.int64))
+    return np.floor(np.divide(x, y)).astype(np.float64)
 
 
 def _not_keras_bias_path(sample) -> bool:
@@ -66,9 +74,10 @@ OPS = [
     _binary("div", "torch.div", "keras.ops.divide", np.true_divide, variant="keras", dtypes=("float32",)),
     _binary("floor_divide", "torch.floor_divide", "tf.math.floordiv", np.floor_divide, dtypes=FLOATS + INTS,
             samples_fn=_DIVISION, grad=False, differences=("floordiv-float-inf", "floordiv-flushed-quotient"),
+            tf_ref=_tf_floordiv,
             notes="negative operands and zero float divisors included; inf operands in the catalogue"),
     _binary("floor_divide", "torch.floor_divide", "keras.ops.floor_divide", np.floor_divide, variant="keras",
-            dtypes=("float32", "int32"), samples_fn=_DIVISION, grad=False,
+            dtypes=("float32", "int32"), samples_fn=_DIVISION, grad=False, tf_ref=_tf_floordiv,
             differences=("floordiv-float-inf", "floordiv-flushed-quotient")),
     _binary("mod", "torch.remainder", "tf.math.floormod", np.remainder, dtypes=FLOATS + INTS,
             samples_fn=_DIVISION, grad=False, differences=("mod-float-overflowing-quotient",),

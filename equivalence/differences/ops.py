@@ -48,7 +48,7 @@ NARROWS: dict[str, frozenset] = {
     "argmax-nan": frozenset({"nan"}),
     "softplus-threshold": frozenset(),
     "tf-cpu-flushes-subnormals": frozenset({"subnormal"}),
-    "floordiv-float-inf": frozenset({"inf"}),
+    "floordiv-float-inf": frozenset(),  # asserted instead: the registry's tf_ref is TF's floor(x / y)
     "floordiv-flushed-quotient": frozenset({"tiny", "huge"}),
     "mod-float-overflowing-quotient": frozenset({"huge", "tiny"}),
     "max-signed-zero": frozenset({"negzero"}),
@@ -128,12 +128,15 @@ ENTRIES: list[KnownDifference] = [
         applies_to=("op:*",),
     ),
     _entry(
-        "floordiv-float-inf", "float floor division by/of inf: TF computes floor(x / y), PyTorch follows Python's divmod",
-        tf="tf.math.floordiv on floats is floor(x / y): inf // 1 = inf, -1 // inf = floor(-0.0) = -0.0.",
-        torch="torch.floor_divide matches Python and NumPy (x - fmod(x, y)) / y: inf // 1 = nan, -1 // inf = -1.0.",
-        witness=lambda: _both(lambda tf: tf.math.floordiv(tf.constant([INF, -1.0, 1.0]), tf.constant([1.0, INF, -INF])),
-                              lambda t: t.floor_divide(t.tensor([INF, -1.0, 1.0]), t.tensor([1.0, INF, -INF]))),
-        expected={"tf": [INF, -0.0, -0.0], "torch": [NAN, -1.0, -1.0]},
+        "floordiv-float-inf", "float floor division: TF floors the rounded quotient, PyTorch is exact (Python's divmod)",
+        tf="tf.math.floordiv on floats is floor(x / y) with x / y rounded first: inf // 1 = inf, -1 // inf = "
+           "floor(-0.0) = -0.0, and -0.5 // 0.02 = -25 in float32 (the quotient -25.0000006 rounds to -25.0).",
+        torch="torch.floor_divide matches Python and NumPy ((x - fmod(x, y)) / y, exact): inf // 1 = nan, "
+              "-1 // inf = -1.0, -0.5 // 0.02 = -26.",
+        witness=lambda: _both(
+            lambda tf: tf.math.floordiv(tf.constant([INF, -1.0, 1.0, -0.5]), tf.constant([1.0, INF, -INF, 0.02])),
+            lambda t: t.floor_divide(t.tensor([INF, -1.0, 1.0, -0.5]), t.tensor([1.0, INF, -INF, 0.02]))),
+        expected={"tf": [INF, -0.0, -0.0, -25.0], "torch": [NAN, -1.0, -1.0, -26.0]},
         snippet_tf="tf.math.floordiv(tf.constant([-1.0]), tf.constant([float('inf')]))  # [-0.]",
         snippet_torch="torch.floor_divide(torch.tensor([-1.0]), torch.tensor([float('inf')]))  # tensor([-1.])",
         evidence="TF FloorDiv kernel (cwise_ops.h google_floor_div_real: floor(x / y)); torch div_floor "

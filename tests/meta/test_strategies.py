@@ -88,3 +88,10 @@ def test_inverted_bounds_are_rejected():
     """lo > hi raises with both values in the message."""
     with pytest.raises(InvalidArgument, match="lo=3 > hi=1"):
         S.elements("float32", lo=3, hi=1)
+
+
+@given(a=S.arrays("float32", S.shapes(), avoid={"tiny", "subnormal"}))
+def test_avoiding_tiny_keeps_values_away_from_underflow(a):
+    """Without 'tiny', no nonzero value is below sqrt(smallest normal), so squares and halves stay normal."""
+    nonzero = np.abs(a[(a != 0) & np.isfinite(a)])
+    assert (nonzero >= np.sqrt(np.finfo(np.float32).smallest_normal)).all()
