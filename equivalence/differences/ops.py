@@ -456,18 +456,22 @@ ENTRIES: list[KnownDifference] = [
         mapping="none; the error is ~eps(float32) * |x| / sqrt(eps)", applies_to=("op:layer_norm",),
     ),
     _entry(
-        "mod-float-overflowing-quotient", "float remainder when x / y overflows: PyTorch's vectorised kernel gives NaN",
-        tf="tf.math.floormod(4.49e307, 2.2e-308) = 0.0 in float64 (fmod-based, exact), like NumPy.",
-        torch="torch.remainder computes x - floor(x / y) * y; in vectorised (>= 8 element) float64 tensors x / y "
-              "overflows to inf and the result is NaN (a scalar gives 0.0).",
+        "mod-float-overflowing-quotient", "float remainder/fmod when x / y overflows: PyTorch's vectorised kernels give NaN",
+        tf="tf.math.floormod(4.49e307, 2.2e-308) = 0.0 in float64 and tf.truncatemod(5, 1.2e-38) = 0.0 in float32 "
+           "(fmod-based, exact), like NumPy.",
+        torch="torch.remainder and torch.fmod compute through x / y in vectorised (float64 >= 8, float32 >= 16 elements) tensors: the "
+              "quotient overflows to inf and the result is NaN (scalars, and fmod with a scalar divisor, give 0.0).",
         witness=lambda: _both(
-            lambda tf: tf.math.floormod(tf.fill([8], np.float64(4.49e307)), tf.constant(2.2250738585072014e-308, tf.float64)),
-            lambda t: t.remainder(t.full((8,), 4.49e307, dtype=t.float64), t.tensor(2.2250738585072014e-308, dtype=t.float64))),
-        expected={"tf": [0.0] * 8, "torch": [NAN] * 8}, area="numerics",
+            lambda tf: [tf.math.floormod(tf.fill([8], np.float64(4.49e307)), tf.constant(2.2250738585072014e-308, tf.float64)),
+                        tf.truncatemod(tf.fill([16], 5.0), tf.fill([16], 1.1754944e-38))],
+            lambda t: [t.remainder(t.full((8,), 4.49e307, dtype=t.float64), t.tensor(2.2250738585072014e-308, dtype=t.float64)),
+                       t.fmod(t.full((16,), 5.0), t.full((16,), 1.1754944e-38))]),
+        expected={"tf": [[0.0] * 8, [0.0] * 16], "torch": [[NAN] * 8, [NAN] * 16]}, area="numerics",
         snippet_tf="tf.math.floormod(tf.fill([8], 4.49e307), 2.2e-308)  # zeros (float64)",
         snippet_torch="torch.remainder(torch.full((8,), 4.49e307, dtype=torch.float64), 2.2e-308)  # nan",
         evidence="observed TF 2.21 / torch 2.13 CPU; torch remainder formula in aten/src/ATen/native/cpu/BinaryOpsKernel.cpp",
-        applies_to=("op:mod:float64", "op:mod:float32", "op:mod:float16", "op:mod:bfloat16"),
+        applies_to=("op:mod:float64", "op:mod:float32", "op:mod:float16", "op:mod:bfloat16", "op:fmod:float32",
+                    "op:fmod:float64"),
     ),
     _entry(
         "max-signed-zero", "max over {0.0, -0.0}: TF may return -0.0, PyTorch +0.0",
