@@ -459,8 +459,8 @@ ENTRIES: list[KnownDifference] = [
         "mod-float-overflowing-quotient", "float remainder/fmod when x / y overflows: PyTorch's vectorised kernels give NaN",
         tf="tf.math.floormod(4.49e307, 2.2e-308) = 0.0 in float64 and tf.truncatemod(5, 1.2e-38) = 0.0 in float32 "
            "(fmod-based, exact), like NumPy.",
-        torch="torch.remainder and torch.fmod compute through x / y in vectorised (float64 >= 8, float32 >= 16 elements) tensors: the "
-              "quotient overflows to inf and the result is NaN (scalars, and fmod with a scalar divisor, give 0.0).",
+        torch="torch.remainder and torch.fmod compute through x / y in vectorised tensors (float64 >= 8, float32 "
+              ">= 16 elements): the quotient overflows to inf and the result is NaN (scalars, and fmod with a scalar divisor, give 0.0).",
         witness=lambda: _both(
             lambda tf: [tf.math.floormod(tf.fill([8], np.float64(4.49e307)), tf.constant(2.2250738585072014e-308, tf.float64)),
                         tf.truncatemod(tf.fill([16], 5.0), tf.fill([16], 1.1754944e-38))],
