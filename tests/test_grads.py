@@ -94,7 +94,7 @@ NON_DIFF = {"batch_norm-inference": 1}
 def is_smooth(f, x, d) -> bool:
     """One-sided differences agree: x is not within a step of a kink or a pole (those are asserted elsewhere)."""
     x, d = np.asarray(x, np.float64), np.asarray(d, np.float64)
-    h = 1e-6  # smooth: right - left ~ h d'Hd (~1e-6 relative); a kink in one element jumps by |g_k d_k|
+    h = 2 * H  # the stencil's reach; smooth: right - left ~ h d'Hd (~1e-6 relative); a kink jumps by |g_k d_k|
     f0, fwd, bwd = f(x), f(x + h * d), f(x - h * d)
     if not np.isfinite([f0, fwd, bwd]).all():
         return False

@@ -427,7 +427,7 @@ GRADIENT_ENTRIES = [
            snippet_torch="x.max(dim=0).values.backward() at x=[1,1,0]  # [1, 0, 0] (torch.amax: [.5, .5, 0])",
            evidence="torch.amax docs ('amax/amin evenly distributes gradient between equal values'); "
                     "tensorflow/python/ops/math_grad.py _MinOrMaxGrad",
-           mapping="torch.amax(x, dim)", applies_to=("grad:max", "grad:amax")),
+           mapping="torch.amax(x, dim)", applies_to=("grad:max",)),
     _entry("norm-gradient-at-zero", "gradients",
            "Gradient of the L2 norm at the zero vector: TF gives NaN, torch gives 0 (a sub-gradient)",
            tf="tf.norm = sqrt(sum x^2): its gradient x/||x|| is 0/0 = NaN at 0.",
@@ -448,7 +448,7 @@ GRADIENT_ENTRIES = [
            snippet_tf="tape.gradient(keras.ops.hard_tanh(x), x) at x=1  # 1.0",
            snippet_torch="F.hardtanh(x).backward() at x=1  # 0.0 (torch.clamp at its bound: 1.0)",
            evidence="torch derivatives.yaml hardtanh_backward ((x > min) & (x < max)); keras/src/backend/tensorflow/nn.py",
-           mapping="torch.clamp(x, -1, 1) (gradient 1 at the bound, like TF)", applies_to=("grad:hard_tanh",)),
+           mapping="torch.clamp(x, -1, 1) (gradient 1 at the bound, like TF)"),
     _entry("cumprod-gradient-at-zero", "gradients",
            "Gradient of cumprod through an exact zero: TF returns 0 for the zero element, torch the true derivative",
            tf="tf.math.cumprod's gradient divides by x (reverse cumsum of y*g / x), so a zero input gets gradient 0.",
