@@ -73,12 +73,13 @@ def binary(lo: float = -10.0, hi: float = 10.0, *, rhs: tuple | None = None, avo
 
 
 def reduction(lo: float = -10.0, hi: float = 10.0, *, avoid=(), keepdims: bool = True, tuple_axes: bool = True,
-              none_axis: bool = True, min_dims: int = 0, min_side: int = 0):
+              none_axis: bool = True, min_dims: int = 0, min_side: int = 0, max_side: int | None = None):
     """An array plus `axis` (int, negative, tuple or None) and, when the op takes it, `keepdims`."""
     @st.composite
     def draw(draw_, dtype, extra_avoid):
         dims = max(min_dims, 0 if none_axis else 1)
-        shape = draw_(S.shapes(min_dims=dims, min_side=_side(min_side, set(avoid) | extra_avoid)), label="shape")
+        side = _side(min_side, set(avoid) | extra_avoid)
+        shape = draw_(S.shapes(min_dims=dims, min_side=side, max_side_=max_side), label="shape")
         x = draw_(S.arrays(dtype, shape, lo=lo, hi=hi, avoid=set(avoid) | extra_avoid), label="x")
         kw = {"axis": draw_(S.axes(len(shape), allow_none=none_axis, allow_tuple=tuple_axes), label="axis")}
         if keepdims:

@@ -125,7 +125,11 @@ _SUM = reduction(avoid=("huge",))
 _ARG = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side=1)
 _SCAN = reduction(keepdims=False, tuple_axes=False, none_axis=False, avoid=("huge",))
 _NONEMPTY = reduction(avoid=("empty",))
-_PROD = reduction(-3, 3, tuple_axes=False, avoid=("huge",))
+# Products: at most 27 factors in [-2, 2], none huge/inf/tiny: a longer product over/underflows part-way in an
+# order neither framework specifies (thorough: 2.5**132 * 0 is inf * 0 = NaN in torch, 0 in TF).
+_PROD_AVOID = ("huge", "inf", "tiny", "subnormal")
+_PROD = reduction(-2, 2, tuple_axes=False, avoid=_PROD_AVOID, max_side=3)
+_PROD_DTYPES = ("float32", "float64", "bfloat16") + INTS  # float16 (max 65504 < 2**27) would overflow part-way
 
 OPS = [
     _red("sum", _torch_reduce("sum"), "tf.math.reduce_sum", _np_reduce(np.sum), torch_api="torch.sum",
@@ -136,7 +140,7 @@ OPS = [
     _red("mean", _torch_reduce("mean"), "keras.ops.mean", _np_reduce(np.mean), torch_api="torch.mean",
          variant="keras", dtypes=("float32",)),
     _red("prod", _torch_prod, "tf.math.reduce_prod", _np_reduce(np.prod), torch_api="torch.prod",
-         dtypes=NUMERIC, samples_fn=_PROD, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+         dtypes=_PROD_DTYPES, samples_fn=_PROD, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
     _red("max", _torch_reduce("amax"), "tf.math.reduce_max", _np_reduce(np.max), torch_api="torch.amax",
          dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty", "max-signed-zero")),
     _red("max", _torch_reduce("amax"), "keras.ops.max", _np_reduce(np.max), torch_api="torch.amax",
@@ -174,8 +178,8 @@ OPS = [
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
          samples_fn=_SCAN),
     _red("cumprod", _torch_axis("cumprod"), ("tf.math.cumprod", _tf_axis("tf.math.cumprod")),
-         lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=NUMERIC,
-         samples_fn=reduction(-3, 3, keepdims=False, tuple_axes=False, none_axis=False, avoid=("huge",)),
+         lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=_PROD_DTYPES,
+         samples_fn=reduction(-2, 2, keepdims=False, tuple_axes=False, none_axis=False, avoid=_PROD_AVOID, max_side=3),
          result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
     _red("norm", _torch_norm, "tf.math.reduce_euclidean_norm",
          _np_reduce(_np_norm), torch_api="torch.linalg.vector_norm", dtypes=("float32", "float64", "bfloat16"),
