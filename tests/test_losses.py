@@ -58,5 +58,6 @@ def test_loss_weights_scale_per_sample_values(info, data):
     plain = run_both(info, type(sample)(sample.y_true, sample.y_pred, None), "none")
     w = reduce_ref(info, np.ones(len(sample.y_pred)), sample.weight, "none", sample.y_true)
     for side, (a, b) in zip(("tf", "torch"), zip(weighted, plain)):
+        # One float32 product (loss * weight, weight cast to float32): <= 1 ulp each; 4e-7 = ~3.4 u.
         np.testing.assert_allclose(np.asarray(a), np.asarray(b) * w, rtol=4e-7, atol=0,
                                    err_msg=f"{info.id} {side}: weights must multiply the per-sample loss exactly")
