@@ -18,7 +18,7 @@ LR_EVIDENCE_T = "torch/optim/{}.py (torch 2.13 source and API docs)"
 
 def _entry(id, area, title, tf, torch, witness, expected, snippet_tf, snippet_torch, evidence, **kw):
     """KnownDifference with keyword defaults (keeps the table readable)."""
-    kw.setdefault("atol", 2e-6)  # observations are float32 results rounded to 6 decimals
+    kw.setdefault("atol", 2e-6)  # float32 results rounded to 6 decimals; defaults entries pass atol=0 (exact)
     return KnownDifference(id=id, area=area, title=title, tf=tf, torch=torch, witness=witness, expected=expected,
                            snippet_tf=snippet_tf, snippet_torch=snippet_torch, evidence=evidence, **kw)
 
@@ -80,7 +80,8 @@ def _defaults(keras_cls, torch_cls, keras_attrs, torch_keys):
     """Both constructors' defaults, read from the objects they build."""
     k = getattr(_ko(), keras_cls)()
     t = getattr(_to(), torch_cls)([_tt().nn.Parameter(_tt().zeros(1))])
-    return {"tf": {a: _r(float(np.asarray(getattr(k, a))), 9) for a in keras_attrs},
+    sig = lambda v: float(f"{float(np.asarray(v)):.6g}")  # float32-stored hyperparameters, 6 significant digits
+    return {"tf": {a: sig(getattr(k, a)) for a in keras_attrs},
             "torch": {key: (list(t.defaults[key]) if isinstance(t.defaults[key], tuple) else t.defaults[key])
                       for key in torch_keys}}
 
@@ -105,6 +106,15 @@ def _loss_pair(keras_fn, torch_fn):
 
 
 P3 = np.array([[0.5, 0.25, 0.25]], np.float32)
+
+
+def _kl_zero_target():
+    """KL(y=[0, 1] || q=[.5, .5]) minus log 2, in units of 1e-7 (the zero target's clipped term is -15.4 units)."""
+    units = lambda v: round((float(v) - float(np.log(2.0))) * 1e7, 1)
+    tf_v = _kl().KLDivergence()(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]], np.float32)).numpy()
+    t, f = _tt(), _f()
+    torch_v = f.kl_div(t.log(t.tensor([[0.5, 0.5]])), t.tensor([[0.0, 1.0]]), reduction="batchmean").item()
+    return {"tf": units(tf_v), "torch": units(torch_v)}
 
 LOSS_ENTRIES = [
     _entry("softmax-output-into-crossentropyloss", "losses",
@@ -202,13 +212,12 @@ LOSS_ENTRIES = [
            "KL with a zero target probability: Keras clips it to 1e-7 (a small negative term), torch gives exactly 0",
            tf="y_true and y_pred are clipped to [1e-7, 1]: a 0 target contributes 1e-7*log(1e-7/q) < 0.",
            torch="kl_div uses xlogy semantics: a 0 target contributes exactly 0.",
-           witness=_loss_pair(lambda k: k.KLDivergence()(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]], np.float32)).numpy(),
-                              lambda t, f: f.kl_div(t.log(t.tensor([[0.5, 0.5]])), t.tensor([[0.0, 1.0]]), reduction="batchmean")),
-           expected={"tf": 0.693146, "torch": 0.693147},  # log 2 + 1e-7*log(2e-7) vs log 2
+           witness=_kl_zero_target,  # (loss - log 2) in units of 1e-7: the clipped term alone
+           expected={"tf": -15.4, "torch": 0.0},  # 1e-7*log(1e-7/0.5) = -1.54e-6 vs 0; float32 ulp(log 2) = 0.6 units
            snippet_tf="keras.losses.KLDivergence()([[0., 1.]], [[.5, .5]])  # 0.6931456",
            snippet_torch="F.kl_div(torch.log(q), torch.tensor([[0., 1.]]), reduction='batchmean')  # 0.6931472",
            evidence="keras/src/losses/losses.py kl_divergence (ops.clip(y_true, epsilon, 1)); torch.nn.KLDivLoss docs",
-           applies_to=("loss:kl_divergence",)),
+           applies_to=("loss:kl_divergence",), atol=1.0),
     _entry("poisson-log-input-default", "losses",
            "Poisson loss: torch PoissonNLLLoss takes LOG-rates by default (log_input=True); Keras Poisson takes rates",
            tf="Poisson()(y, rate) = mean(rate - y*log(rate + 1e-7)).",
@@ -289,7 +298,7 @@ OPTIMIZER_ENTRIES = [
          witness=lambda: _defaults("Adam", "Adam", ["epsilon", "learning_rate"], ["eps", "lr", "betas"]),
          expected={"tf": {"epsilon": 1e-7, "learning_rate": 0.001}, "torch": {"eps": 1e-8, "lr": 0.001, "betas": [0.9, 0.999]}},
          snippet_tf="keras.optimizers.Adam().epsilon  # 1e-07", snippet_torch="torch.optim.Adam(ps).defaults['eps']  # 1e-08",
-         module="adam", applies_to=("optimizer:adam-defaults", "optimizer:adamw-defaults"), gotcha=True,
+         atol=0.0, module="adam", applies_to=("optimizer:adam-defaults", "optimizer:adamw-defaults"), gotcha=True,
          mapping="pass eps explicitly; see adam-epsilon-placement for why even equal values differ"),
     _opt("adam-epsilon-placement", "Adam epsilon is added to sqrt(v) before bias correction in Keras, after it in torch",
          tf="p -= lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v) + eps): eps acts like eps/sqrt(1-b2^t) in torch's form.",
@@ -317,7 +326,7 @@ OPTIMIZER_ENTRIES = [
          expected={"tf": {"weight_decay": 0.004, "epsilon": 1e-7}, "torch": {"weight_decay": 0.01, "eps": 1e-8}},
          snippet_tf="keras.optimizers.AdamW().weight_decay  # 0.004",
          snippet_torch="torch.optim.AdamW(ps).defaults['weight_decay']  # 0.01",
-         module="adamw", applies_to=("optimizer:adamw-defaults",), gotcha=True),
+         atol=0.0, module="adamw", applies_to=("optimizer:adamw-defaults",), gotcha=True),
     _opt("adam-weight-decay-coupling", "Adam(weight_decay=...) is decoupled in Keras (AdamW-style), L2 in torch",
          tf="Every Keras optimizer applies p -= lr*wd*p before its update (decoupled).",
          torch="torch.optim.Adam adds wd*p to the gradient, which is then normalised by sqrt(v): a different update.",
@@ -343,14 +352,14 @@ OPTIMIZER_ENTRIES = [
          witness=lambda: _defaults("SGD", "SGD", ["learning_rate", "momentum"], ["lr", "momentum", "dampening"]),
          expected={"tf": {"learning_rate": 0.01, "momentum": 0.0}, "torch": {"lr": 0.001, "momentum": 0, "dampening": 0}},
          snippet_tf="keras.optimizers.SGD().learning_rate  # 0.01", snippet_torch="torch.optim.SGD(ps).defaults['lr']  # 0.001",
-         module="sgd", applies_to=("optimizer:sgd-defaults",)),
+         atol=0.0, module="sgd", applies_to=("optimizer:sgd-defaults",)),
     _opt("rmsprop-rho-alpha-default", "RMSprop defaults: Keras rho=0.9 lr=1e-3 eps=1e-7, torch alpha=0.99 lr=1e-2 eps=1e-8",
          tf="keras.optimizers.RMSprop(learning_rate=0.001, rho=0.9, epsilon=1e-07)",
          torch="torch.optim.RMSprop(lr=0.01, alpha=0.99, eps=1e-08): the decay is called alpha, not rho",
          witness=lambda: _defaults("RMSprop", "RMSprop", ["learning_rate", "rho", "epsilon"], ["lr", "alpha", "eps"]),
          expected={"tf": {"learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7}, "torch": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}},
          snippet_tf="keras.optimizers.RMSprop().rho  # 0.9", snippet_torch="torch.optim.RMSprop(ps).defaults['alpha']  # 0.99",
-         module="rmsprop", applies_to=("optimizer:rmsprop-defaults",), gotcha=True),
+         atol=0.0, module="rmsprop", applies_to=("optimizer:rmsprop-defaults",), gotcha=True),
     _opt("rmsprop-epsilon-placement", "RMSprop/Adagrad epsilon: inside the square root in Keras, outside in torch",
          tf="g / sqrt(v + eps)", torch="g / (sqrt(v) + eps)",
          witness=_steps(lambda o: o.RMSprop(learning_rate=1.0, rho=0.9, epsilon=1e-7),
@@ -376,7 +385,7 @@ OPTIMIZER_ENTRIES = [
          expected={"tf": {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-7}, "torch": {"lr": 1.0, "rho": 0.9, "eps": 1e-6}},
          snippet_tf="keras.optimizers.Adadelta().learning_rate  # 0.001",
          snippet_torch="torch.optim.Adadelta(ps).defaults['lr']  # 1.0",
-         module="adadelta", applies_to=("optimizer:adadelta-defaults",)),
+         atol=0.0, module="adadelta", applies_to=("optimizer:adadelta-defaults",)),
     _opt("adamax-defaults", "Adamax defaults: Keras lr=1e-3 eps=1e-7 (added after the max), torch lr=2e-3 eps=1e-8 (inside)",
          tf="keras.optimizers.Adamax(learning_rate=0.001, epsilon=1e-07): m / ((1-b1^t)(u + eps))",
          torch="torch.optim.Adamax(lr=0.002, eps=1e-08): u = max(b2*u, |g| + eps)",
@@ -384,7 +393,7 @@ OPTIMIZER_ENTRIES = [
          expected={"tf": {"learning_rate": 0.001, "epsilon": 1e-7}, "torch": {"lr": 0.002, "eps": 1e-8}},
          snippet_tf="keras.optimizers.Adamax().learning_rate  # 0.001",
          snippet_torch="torch.optim.Adamax(ps).defaults['lr']  # 0.002",
-         module="adamax", applies_to=("optimizer:adamax-defaults",)),
+         atol=0.0, module="adamax", applies_to=("optimizer:adamax-defaults",)),
     _opt("nadam-momentum-decay", "Nadam momentum schedule: Keras hard-codes 0.96^t, torch uses 0.96^(t*momentum_decay=0.004)",
          tf="mu_t = beta1*(1 - 0.5*0.96^t): the momentum weight falls to ~beta1/2 within ~20 steps.",
          torch="mu_t = beta1*(1 - 0.5*0.96^(0.004*t)): stays ~beta1/2 for thousands of steps; lr default 2e-3.",
