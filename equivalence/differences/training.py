@@ -109,8 +109,9 @@ P3 = np.array([[0.5, 0.25, 0.25]], np.float32)
 
 
 def _kl_zero_target():
-    """KL(y=[0, 1] || q=[.5, .5]) minus log 2, in units of 1e-7 (the zero target's clipped term is -15.4 units)."""
-    units = lambda v: round((float(v) - float(np.log(2.0))) * 1e7, 1)
+    """Is KL(y=[0, 1] || q=[.5, .5]) below log 2 by more than 5e-7? The clipped zero target adds -1.54e-6 (Keras);
+    float32 rounding of log 2 is 3e-8, so the answer is a clean yes/no on each side."""
+    units = lambda v: bool(float(v) < float(np.log(2.0)) - 5e-7)
     tf_v = _kl().KLDivergence()(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]], np.float32)).numpy()
     t, f = _tt(), _f()
     torch_v = f.kl_div(t.log(t.tensor([[0.5, 0.5]])), t.tensor([[0.0, 1.0]]), reduction="batchmean").item()
@@ -212,12 +213,12 @@ LOSS_ENTRIES = [
            "KL with a zero target probability: Keras clips it to 1e-7 (a small negative term), torch gives exactly 0",
            tf="y_true and y_pred are clipped to [1e-7, 1]: a 0 target contributes 1e-7*log(1e-7/q) < 0.",
            torch="kl_div uses xlogy semantics: a 0 target contributes exactly 0.",
-           witness=_kl_zero_target,  # (loss - log 2) in units of 1e-7: the clipped term alone
-           expected={"tf": -15.4, "torch": 0.0},  # 1e-7*log(1e-7/0.5) = -1.54e-6 vs 0; float32 ulp(log 2) = 0.6 units
+           witness=_kl_zero_target,
+           expected={"tf": True, "torch": False},  # 1e-7*log(1e-7/0.5) = -1.54e-6 below log 2 vs exactly log 2
            snippet_tf="keras.losses.KLDivergence()([[0., 1.]], [[.5, .5]])  # 0.6931456",
            snippet_torch="F.kl_div(torch.log(q), torch.tensor([[0., 1.]]), reduction='batchmean')  # 0.6931472",
            evidence="keras/src/losses/losses.py kl_divergence (ops.clip(y_true, epsilon, 1)); torch.nn.KLDivLoss docs",
-           applies_to=("loss:kl_divergence",), atol=1.0),
+           applies_to=("loss:kl_divergence",), atol=0.0),
     _entry("poisson-log-input-default", "losses",
            "Poisson loss: torch PoissonNLLLoss takes LOG-rates by default (log_input=True); Keras Poisson takes rates",
            tf="Poisson()(y, rate) = mean(rate - y*log(rate + 1e-7)).",
