@@ -1,9 +1,13 @@
 """The --equivalence-report plugin, run on a tiny suite: outcomes, measurements and catalogue land in the report."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import equivalence
 from equivalence import compare, tolerance
 from equivalence.report import schema
 
@@ -80,7 +84,10 @@ def test_observes(request):
 
 
 @pytest.fixture
-def tiny_suite(pytester):
+def tiny_suite(pytester, monkeypatch):
+    # The subprocess imports `equivalence` from this checkout, whether or not (or wherever) it is installed.
+    root = str(Path(equivalence.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_tiny=SUITE)
     return pytester
