@@ -1,4 +1,4 @@
-"""Root conftest: hooks only (profiles, report header, isolation, gpu gating, measurement capture).
+"""Root conftest: hooks only (profiles, report header, isolation, gpu gating; plugins for reports/catalogue/gpu).
 
 Hypothesis profiles: `ci` (the default when CI=true, derandomized), `dev` (the default otherwise), `thorough`
 (exhaustive, for upgrade verification). Pick one with `--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from equivalence import _runtime
-from equivalence.compare import MEASUREMENTS
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.function_scoped_fixture])
@@ -42,16 +41,6 @@ def _isolated_frameworks(request):
     with _runtime.isolated(_runtime.seed_for(request.node.nodeid)):
         yield
 
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    MEASUREMENTS.clear()
-    try:
-        return (yield)
-    finally:
-        if MEASUREMENTS:
-            item.user_properties.append(("equivalence_measurements", list(MEASUREMENTS)))
-        MEASUREMENTS.clear()
 
 # Plugins kept in the package so each concern lives in one module.
 pytest_plugins = ["equivalence._plugin_report", "equivalence._plugin_differences", "equivalence._plugin_gpu"]

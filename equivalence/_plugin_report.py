@@ -1,7 +1,7 @@
 """pytest plugin (loaded from the root conftest): ``--equivalence-report PATH`` writes a run report.
 
 What it records is described in equivalence/report/schema.py. It collects on the controller only, in
-``pytest_runtest_logreport``: under pytest-xdist the measurements the root conftest attaches to
+``pytest_runtest_logreport``: under pytest-xdist the measurements this plugin attaches to
 ``item.user_properties`` travel with each TestReport from the workers to the controller.
 
 Catalogue entries: the report holds every entry's observed values, taken from the run where possible, because
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-MEASUREMENTS_KEY = "equivalence_measurements"  # attached by the root conftest (list of Comparison.record())
+MEASUREMENTS_KEY = "equivalence_measurements"  # attached by pytest_runtest_call below (list of Comparison.record())
 OBSERVED_KEY = "equivalence_observed"  # {"id": entry id, "observed": {"tf": ..., "torch": ...}}
 REPRODUCES_TEST = "test_difference_reproduces["  # tests/test_differences.py, parametrized by entry id
 FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # marker -> family
@@ -36,6 +36,20 @@ def pytest_addoption(parser):
     group = parser.getgroup("equivalence")
     group.addoption("--equivalence-report", metavar="PATH", default=None,
                     help="write a JSON run report (outcomes, measured errors vs tolerance, catalogue observations)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Attach every comparison a test made through equivalence.compare to its report (travels through xdist)."""
+    from .compare import MEASUREMENTS
+
+    MEASUREMENTS.clear()
+    try:
+        return (yield)
+    finally:
+        if MEASUREMENTS:
+            item.user_properties.append((MEASUREMENTS_KEY, list(MEASUREMENTS)))
+        MEASUREMENTS.clear()
 
 
 def pytest_configure(config):

@@ -20,7 +20,6 @@ pytest_plugins = ["pytester"]
 CONFTEST = '''
 import pytest
 from equivalence import differences
-from equivalence.compare import MEASUREMENTS
 from equivalence.differences import KnownDifference
 
 class PureEntry(KnownDifference):
@@ -40,15 +39,6 @@ differences.DIFFERENCES = [
 def pytest_configure(config):
     for name in ("ops", "losses"):
         config.addinivalue_line("markers", name)
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):  # what the root conftest does
-    MEASUREMENTS.clear()
-    try:
-        return (yield)
-    finally:
-        if MEASUREMENTS:
-            item.user_properties.append(("equivalence_measurements", list(MEASUREMENTS)))
 '''
 SUITE = '''
 import numpy as np
