@@ -10,6 +10,8 @@ Sizes follow the hypothesis profile: small arrays under ``ci``/``dev``, wide one
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 
@@ -27,6 +29,20 @@ ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
 EDGE_KINDS = frozenset({"zero", "negzero", "nan", "inf", "huge", "tiny", "subnormal", "ties", "half", "negative",
                         "empty"})  # empty: zero-size dims (read by the shape strategies of the sample builders)
 _WIDTH = {"float16": 16, "bfloat16": 32, "float32": 32, "float64": 64}
+# Edge mode (edge_cases()): shapes and arrays are fixed - every edge value of the dtype, each twice in a row - so a
+# deterministic test meets all of them in every op, whatever the sample builder; other draws (axes, kwargs) stay.
+_EDGE_MODE = contextvars.ContextVar("edge_mode", default=False)
+_REGULAR = (-7.0, -3.0, 0.25, 3.0, 7.0)  # plain operands next to the edges: negative ones for floor division/mod
+
+
+@contextlib.contextmanager
+def edge_cases():
+    """Within this block shapes(), broadcastable_shapes() and arrays() give fixed edge-value arrays (see edge_array)."""
+    token = _EDGE_MODE.set(True)
+    try:
+        yield
+    finally:
+        _EDGE_MODE.reset(token)
 
 
 @functools.cache
@@ -146,14 +162,28 @@ def elements(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) -> st
     return st.one_of(regular, st.sampled_from(edges)) if edges else regular
 
 
+def _edge_side() -> int:
+    """Length of the last axis in edge mode: the doubled float64 pool, so rows of a flat fill repeat exactly."""
+    return 2 * len(_edge_pool("float64", -10.0, 10.0, frozenset(), False))
+
+
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side_: int | None = None):
     """Array shapes; sides of 0 (empty tensors) and 1 (broadcasting) are included unless min_side excludes them."""
+    if _EDGE_MODE.get():  # two identical rows (ties along every axis) of the whole pool
+        ndim = max(min_dims, min(2, max_dims))
+        last = _edge_side() if max_side_ is None else max(min(_edge_side(), max_side_), min_side)
+        return st.just((max(2, min_side),) * (ndim - 1) + (last,) if ndim else ())
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side() if max_side_ is None else max_side_)
 
 
 def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0):
     """Shapes that broadcast together (size-1 and missing leading dims included); returns hnp.BroadcastableShapes."""
+    if _EDGE_MODE.get():  # (n, 1) against (n,): every edge value of one operand meets every one of the other
+        n, two_d = _edge_side(), max_dims >= 2
+        first = (n, 1) if two_d else (n,)
+        ins = tuple(first if i % 2 == 0 else (n,) for i in range(num_shapes))
+        return st.just(hnp.BroadcastableShapes(ins, (n, n) if two_d else (n,)))
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
                                              min_side=min_side, max_side=max_side())
 
@@ -170,6 +200,9 @@ def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), 
         avoid = avoid | {"ties", "zero", "negzero", "half"}
         if name in INT_DTYPES:  # enough distinct integers for any drawn shape
             lo, hi = -10_000, 10_000
+    if _EDGE_MODE.get():
+        fixed = lambda s: edge_array(name, s, lo=lo, hi=hi, avoid=avoid, unique=unique)
+        return shape.map(fixed) if isinstance(shape, st.SearchStrategy) else st.just(fixed(tuple(shape)))
     base = np.float32 if name == "bfloat16" else np_dtype(name)
     # The background (fill) of non-unique arrays is an edge value too: few examples (ci: 6) still meet edges.
     edges = edge_values(name, lo=max(lo, 0.0) if "negative" in avoid else lo, hi=hi, avoid=avoid)
@@ -190,3 +223,40 @@ def axes(ndim: int, *, allow_none: bool = True, allow_tuple: bool = True) -> st.
     if allow_none:
         options.append(st.none())
     return st.one_of(*options)
+
+
+@functools.cache
+def _edge_pool(name: str, lo: float, hi: float, avoid: frozenset, unique: bool) -> tuple:
+    """Every edge value of the dtype (edge_values) plus a few regular values in [lo, hi], each once."""
+    if name == "bool":
+        return (False, True)
+    if "negative" in avoid:
+        lo = max(lo, 0.0)
+    regular = [v for v in (*_REGULAR, lo, hi) if lo <= v <= hi and not (v == 0 and "zero" in avoid)
+               and (name not in INT_DTYPES or float(v).is_integer())]
+    values = edge_values(name, lo=lo, hi=hi, avoid=avoid) + regular
+    values = [int(v) for v in values] if name in INT_DTYPES else _round_to(name, values)
+    out = []
+    for v in values:  # distinct, -0.0 kept next to 0.0, NaN once
+        if not any(v == u and math.copysign(1, v) == math.copysign(1, u) or v != v and u != u for u in out):
+            out.append(v)
+    return tuple(out)
+
+
+def edge_array(dtype: str, shape: tuple, *, lo: float = -10.0, hi: float = 10.0, avoid=(), unique: bool = False):
+    """A fixed array of `shape` holding the edge pool of `dtype`, each value twice in a row (exact ties).
+
+    Filled in flat order, so the fixed edge-mode shapes repeat whole rows (ties along every axis). `unique` arrays
+    hold distinct values: the pool, then evenly spaced regular values in [lo, hi] as far as the shape needs.
+    """
+    name, size = str(dtype), int(np.prod(shape, dtype=np.int64))
+    pool = list(_edge_pool(name, float(lo), float(hi), _check_avoid(avoid), unique))
+    if unique:
+        extra = [v for v in np.linspace(lo, hi, size + len(pool) + 2)[1:-1].tolist() if v not in pool]
+        extra = [int(v) for v in extra] if name in INT_DTYPES else _round_to(name, extra)
+        flat = list(dict.fromkeys(pool + extra))[:size]
+    else:
+        flat = np.repeat(np.asarray(pool, dtype=object), 2).tolist()
+    base = np.float32 if name == "bfloat16" else np_dtype(name)
+    arr = np.resize(np.asarray(flat, dtype=base), shape) if size else np.zeros(shape, base)
+    return arr.astype(np_dtype("bfloat16")) if name == "bfloat16" else arr

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from equivalence.catalog._samples import as_reference, to_tf, to_torch
@@ -19,7 +19,7 @@ from equivalence.catalog.ops import OP_DB
 from equivalence.compare import EquivalenceMismatch, assert_close, assert_equivalent, to_numpy
 from equivalence.differences import lookup
 from equivalence.differences.ops import NARROWS
-from equivalence.strategies import np_dtype
+from equivalence.strategies import edge_cases, np_dtype
 from equivalence.tolerances import cross, dtype_name
 
 pytestmark = pytest.mark.ops
@@ -131,12 +131,9 @@ def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known, tf_r
         _assert_zero_signs(what, tf_a, torch_a)
 
 
-@pytest.mark.parametrize("info,dtype", CASES)
-@given(data=st.data())
-def test_op_matches(info, dtype, data):
-    """TF and torch each match the float64 reference and each other, in values, NaN/inf, zero signs and dtype."""
-    known = known_differences(info, dtype)
-    sample = data.draw(info.samples(dtype, narrowed(known)), label="sample")
+def check_sample(info, dtype, sample, known) -> None:
+    """Every output of one sample: torch and TF against the reference and each other (the one assertion path)."""
+    __tracebackhide__ = True
     note(sample.describe())
     tf_out, torch_out, ref, tf_ref = run_op(info, sample)
     assert len(tf_out) == len(torch_out), f"{info.id}: TF gives {len(tf_out)} outputs, torch {len(torch_out)}"
@@ -144,3 +141,27 @@ def test_op_matches(info, dtype, data):
     wants = wants if isinstance(wants, list) else [wants] * len(tf_out)
     for i, (tf_o, torch_o, ref_o, tf_ref_o) in enumerate(zip(tf_out, torch_out, ref, tf_ref)):
         check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, wants[i], known, tf_ref_o)
+
+
+@pytest.mark.parametrize("info,dtype", CASES)
+@given(data=st.data())
+def test_op_matches(info, dtype, data):
+    """TF and torch each match the float64 reference and each other, in values, NaN/inf, zero signs and dtype."""
+    known = known_differences(info, dtype)
+    check_sample(info, dtype, data.draw(info.samples(dtype, narrowed(known)), label="sample"), known)
+
+
+@pytest.mark.parametrize("info,dtype", CASES)
+@settings(max_examples=1)  # the arrays are fixed; one draw of the remaining choices (axis, kwargs) per profile seed
+@given(data=st.data())
+def test_op_matches_on_edge_values(info, dtype, data):
+    """As test_op_matches, on the op's own sample builder filled with every edge value of the dtype, twice each.
+
+    Six random examples can miss one edge kind (x.5 ties, a repeated maximum, NaN); here every case meets all the
+    kinds its catalogue narrowing leaves (strategies.edge_cases: 0, -0, +-0.5, 1.5, 2.5, ties, NaN, +-inf, huge,
+    tiny, subnormal, negative operands; binary ops pair every value of one operand with every one of the other).
+    """
+    known = known_differences(info, dtype)
+    with edge_cases():
+        sample = data.draw(info.samples(dtype, narrowed(known)), label="edge_sample")
+    check_sample(info, dtype, sample, known)

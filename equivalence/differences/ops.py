@@ -52,6 +52,7 @@ NARROWS: dict[str, frozenset] = {
     "floordiv-flushed-quotient": frozenset({"tiny", "huge"}),
     "mod-float-overflowing-quotient": frozenset({"huge", "tiny"}),
     "max-signed-zero": frozenset({"negzero"}),
+    "maximum-signed-zero": frozenset({"negzero"}),
     "relu-negative-zero": frozenset({"negzero"}),
     "tf-half-flushes-intermediates": frozenset({"tiny"}),
     "tf-erf-float64-inf": frozenset({"inf", "huge"}),
@@ -484,6 +485,24 @@ ENTRIES: list[KnownDifference] = [
         snippet_torch="torch.amax(torch.tensor([0., -0.], dtype=torch.bfloat16))  # 0.0",
         evidence="IEEE 754-2019 maximum(+0, -0) is +0 only for the new maximum operation; both libraries use >",
         applies_to=("op:max", "op:min"),
+    ),
+    _entry(
+        "maximum-signed-zero", "elementwise maximum/minimum of 0.0 and -0.0: which zero comes back depends on the "
+        "kernel path (broadcast, vector width), differently on each side",
+        tf="tf.math.maximum([[-0.]], [0., -0.] * 4) returns the second operand's zero (+0, -0, ...); with both "
+           "operands of 8 elements it returns the first.",
+        torch="torch.maximum on the same (1, 1) x (8,) broadcast returns the first operand's -0.0 everywhere; at 16 "
+              "elements it returns the second. minimum behaves the same on both sides.",
+        witness=lambda: _both(
+            lambda tf: np.signbit(tf.math.maximum(tf.constant([[-0.0]]), tf.constant([0.0, -0.0] * 4))).astype(int)
+            .ravel().tolist(),
+            lambda t: t.maximum(t.tensor([[-0.0]]), t.tensor([0.0, -0.0] * 4)).signbit().int().ravel().tolist()),
+        expected={"tf": [0, 1] * 4, "torch": [1] * 8},
+        snippet_tf="tf.math.maximum([[-0.]], [0., -0.] * 4)  # [[0., -0., 0., -0., ...]]",
+        snippet_torch="torch.maximum(torch.tensor([[-0.]]), torch.tensor([0., -0.] * 4))  # [[-0., -0., ...]]",
+        evidence="observed TF 2.21 / torch 2.13 CPU (test_op_matches_on_edge_values[maximum-float32]); IEEE 754 "
+                 "leaves maxNum(+0, -0) open",
+        applies_to=("op:maximum", "op:minimum"),
     ),
     _entry(
         "relu-negative-zero", "relu(-0.0) on vectorised paths: PyTorch keeps -0.0, TF returns +0.0",
