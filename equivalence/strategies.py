@@ -246,7 +246,8 @@ def _edge_pool(name: str, lo: float, hi: float, avoid: frozenset, unique: bool) 
 def edge_array(dtype: str, shape: tuple, *, lo: float = -10.0, hi: float = 10.0, avoid=(), unique: bool = False):
     """A fixed array of `shape` holding the edge pool of `dtype`, each value twice in a row (exact ties).
 
-    Filled in flat order, so the fixed edge-mode shapes repeat whole rows (ties along every axis). `unique` arrays
+    When the last axis holds the whole (doubled) pool, as in the fixed edge-mode shapes, every row is that pool
+    (ties along every axis); shorter last axes are filled in flat order. `unique` arrays
     hold distinct values: the pool, then evenly spaced regular values in [lo, hi] as far as the shape needs.
     """
     name, size = str(dtype), int(np.prod(shape, dtype=np.int64))
@@ -258,5 +259,9 @@ def edge_array(dtype: str, shape: tuple, *, lo: float = -10.0, hi: float = 10.0,
     else:
         flat = np.repeat(np.asarray(pool, dtype=object), 2).tolist()
     base = np.float32 if name == "bfloat16" else np_dtype(name)
-    arr = np.resize(np.asarray(flat, dtype=base), shape) if size else np.zeros(shape, base)
+    flat = np.asarray(flat, dtype=base)
+    if size and not unique and shape[-1] >= len(flat):  # every row holds the whole pool: ties along every axis
+        arr = np.broadcast_to(np.resize(flat, shape[-1]), shape).copy()
+    else:
+        arr = np.resize(flat, shape) if size else np.zeros(shape, base)
     return arr.astype(np_dtype("bfloat16")) if name == "bfloat16" else arr
