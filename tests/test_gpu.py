@@ -177,8 +177,10 @@ def _finite_max(a: np.ndarray) -> float:
 
 def _grads(op, sample, device, dtype):
     torch = _runtime.torch()
+    diff = op.differentiable(sample)  # grad_args: no gradient is asked where torch has none (running statistics)
     args = [to_torch(a, device) for a in sample.args]
-    args = [a.to(dtype).requires_grad_() if a.is_floating_point() else a for a in args]
+    args = [a.to(dtype).requires_grad_() if i in diff else a.to(dtype) if a.is_floating_point() else a
+            for i, a in enumerate(args)]
     outs = [o for o in _outputs(op.torch_fn(*args, **sample.kwargs)) if o.is_floating_point()]
     leaves = [a for a in args if a.requires_grad]
     grads = torch.autograd.grad(outs, leaves, grad_outputs=[torch.ones_like(o) for o in outs], allow_unused=True)

@@ -81,16 +81,10 @@ def test_loss_grad_matches(info, data):
 
 
 # ---------------------------------------------------------------- registry ops
-# conv1d/conv2d: the registry's torch_fn permutes a HWIO leaf to OIHW, and torch's CPU slow_conv2d backward then
-# raises "grad_weight must be contiguous"; conv weight/input gradients are compared through spec-built models
-# (test_model_grad_matches) instead.
-NOT_HERE = ("conv1d", "conv2d")
-GRAD_OPS = [pytest.param(o, id=o.id) for o in OP_DB if o.supports_grad and o.name not in NOT_HERE]
+GRAD_OPS = [pytest.param(o, id=o.id) for o in OP_DB if o.supports_grad]
 # Gradients are compared where they are smooth: kinks (zero, ties) are asserted in test_subgradient_at_kink and
 # poles/overflow (inf, huge, tiny, subnormal) belong to the forward edge-value tests.
 SMOOTH = EDGE_KINDS - {"negative"}
-# torch's native_batch_norm is not differentiable w.r.t. the running statistics in inference: only x is compared.
-NON_DIFF = {"batch_norm-inference": 1}
 
 
 def is_smooth(f, x, d) -> bool:
@@ -105,9 +99,9 @@ def is_smooth(f, x, d) -> bool:
 
 
 def op_grads(info, sample, cotangent):
-    """Gradients of sum(cotangent * op(*args)) w.r.t. every floating argument, on each side."""
+    """Gradients of sum(cotangent * op(*args)) w.r.t. the op's differentiable arguments, on each side."""
     tf, torch = _runtime.tf(), _runtime.torch()
-    floating = [i for i, a in enumerate(sample.args) if np.asarray(a).dtype.kind == "f"][:NON_DIFF.get(info.id, None)]
+    floating = info.differentiable(sample)  # the registry's grad_args: running statistics are not differentiated
     tv = [tf.Variable(to_tf(a)) if i in floating else to_tf(a) for i, a in enumerate(sample.args)]
     with tf.GradientTape() as tape, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # Keras warns on a softmax over a size-1 axis (drawn on purpose)
@@ -116,7 +110,9 @@ def op_grads(info, sample, cotangent):
         loss = tf.reduce_sum(tf.cast(out, tf.float64) * cotangent)
     g_tf = [None if g is None else tf.convert_to_tensor(g) for g in tape.gradient(loss, [tv[i] for i in floating])]
     pt = [to_torch(a).contiguous().requires_grad_(i in floating) for i, a in enumerate(sample.args)]
-    out = info.torch_fn(*pt, **sample.kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch warns on 'same' padding with an even kernel (drawn)
+        out = info.torch_fn(*pt, **sample.kwargs)
     out = out[0] if isinstance(out, (tuple, list)) else out
     (out.double() * torch.from_numpy(cotangent)).sum().backward()
     return floating, [g.numpy() if g is not None else None for g in g_tf], [pt[i].grad.numpy() for i in floating]

@@ -70,7 +70,9 @@ class OpInfo:
     # torch only where the two references agree. Same signature as `ref`, evaluated in the test dtype.
     variant: str = ""  # '' or a slug ('keras', 'stride2_same'); id = name-variant
     api: str = "tf"  # which TF-side API tf_fn uses: 'tf' or 'keras.ops'
-    supports_grad: bool = False  # float outputs differentiable in all inputs: helper tests GradientTape vs autograd
+    supports_grad: bool = False  # float outputs differentiable: the gradient tests compare GradientTape vs autograd
+    grad_args: tuple[int, ...] | None = None  # positions of the arguments both sides differentiate (None: every
+    # floating one); batch_norm inference: torch has no gradient for the running statistics
     ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
     depth: Callable[[Sample], int] | None = None  # terms accumulated per output element (sum size, matmul K); 1 if None
     scale: Callable[[Sample], float] | None = None  # magnitude of the terms an output sums (x*g + b can cancel to ~0);
@@ -97,6 +99,11 @@ class OpInfo:
         if dtype not in self.dtypes:
             raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
         return self.samples_fn(dtype, frozenset(avoid))
+
+    def differentiable(self, sample: Sample) -> list[int]:
+        """Positions of the sample's floating arguments the gradient tests differentiate (see `grad_args`)."""
+        floating = [i for i, a in enumerate(sample.args) if np.asarray(a).dtype.kind == "f"]
+        return floating if self.grad_args is None else [i for i in floating if i in self.grad_args]
 
     def expected_dtype(self, dtype: str):
         """The documented result dtype on each side, {'tf': name, 'torch': name}; a list of them per output when
@@ -144,5 +151,8 @@ class OpInfo:
                      for d in self.ulps_override if d not in self.dtypes]
         if self.supports_grad and not any(d.startswith(("float", "bfloat")) for d in self.dtypes):
             problems.append("supports_grad without a floating dtype")
+        if self.grad_args is not None and (not self.supports_grad or not self.grad_args
+                                           or any(not isinstance(i, int) or i < 0 for i in self.grad_args)):
+            problems.append(f"grad_args {self.grad_args} needs supports_grad and non-negative argument positions")
         if problems:
             raise MalformedOpInfo(f"op registry entry {self.id!r}: " + "; ".join(problems))

@@ -53,11 +53,11 @@ def _dim(name):
 
 
 def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
-        grad=True, exact=False, differences=(), notes="", scale=None):
+        grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None):
     return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
-                  ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale)
+                  ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale, grad_args=grad_args)
 
 
 # --- convolution and pooling (channels-last samples) -------------------------------------------------------------
@@ -83,8 +83,10 @@ def _conv_ref(x, w, stride, padding, dilation, groups):
 
 def _torch_conv(x, w, stride, padding, dilation, groups):
     t, nsp = torch(), x.dim() - 2
-    xt = x.movedim(-1, 1)
-    wt = w.permute(nsp + 1, nsp, *range(nsp))  # (Cout, Cin/g, *K)
+    # contiguous(): torch CPU's slow_conv2d backward refuses a strided grad_weight ("grad_weight must be
+    # contiguous"); users hand it contiguous tensors, and the copy is transparent to autograd.
+    xt = x.movedim(-1, 1).contiguous()
+    wt = w.permute(nsp + 1, nsp, *range(nsp)).contiguous()  # (Cout, Cin/g, *K)
     fn = t.nn.functional.conv1d if nsp == 1 else t.nn.functional.conv2d
     return fn(xt, wt, stride=stride, padding=padding, dilation=dilation, groups=groups).movedim(1, -1)
 
@@ -132,7 +134,7 @@ def _pool_ref(kind):
 
 def _torch_pool(kind):
     return lambda x, k, stride: getattr(torch().nn.functional, f"{kind}_pool2d")(
-        x.movedim(-1, 1), k, stride).movedim(1, -1)
+        x.movedim(-1, 1).contiguous(), k, stride).movedim(1, -1)
 
 
 def _tf_pool(kind):
@@ -279,7 +281,8 @@ OPS = [
         differences=("keras-layer-norm-cancellation",), scale=_affine_scale),
     _nn("batch_norm", _torch_batch_norm, _tf_batch_norm, _batch_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES), stats=True), torch_api="torch.nn.functional.batch_norm",
-        tf_api="tf.nn.batch_normalization", variant="inference", ulps=8, scale=_affine_scale),
+        tf_api="tf.nn.batch_normalization", variant="inference", ulps=8, scale=_affine_scale,
+        grad_args=(0, 3, 4)),  # x, gamma, beta: torch's inference batch_norm does not differentiate mean/var
     _nn("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
         torch_api="torch.nn.functional.dropout", tf_api="keras.layers.Dropout", variant="inference", exact=True,
         dtypes=("float32",), notes="training=False: identity on both sides"),
