@@ -208,7 +208,7 @@ def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
     except RuntimeError as exc:  # same slow_conv2d refusal in float32 on some CPUs: CUDA is held to float64 alone
         note(f"torch CPU float32 autograd raised {exc}; CUDA compared with float64 only")
         cpu = [None] * len(gpu)
-    for i, (r, c, g) in enumerate(zip(ref64, cpu, gpu)):
+    for i, r, c, g in zip(op.differentiable(sample), ref64, cpu, gpu):  # i: the argument position (grad_args)
         expected = _rounded(r, "float32")
         # torch's derivative formulas reuse the forward result (tanh' = 1 - y*y, sigmoid' = y*(1 - y), expm1' = y + 1),
         # so their absolute error is a few ulps of max(|y|, 1), not of a small gradient (H100, torch 2.11: expm1'
