@@ -23,6 +23,20 @@ settings.register_profile("thorough", max_examples=300, print_blob=True,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--max-examples", type=int, default=None,
+                     help="override the Hypothesis profile's max_examples (e.g. 1 for a smoke run, 1000 to dig)")
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis' own plugin has applied --hypothesis-profile
+def pytest_configure(config):
+    n = config.getoption("max_examples")
+    if n is not None:
+        base = settings.get_current_profile_name()
+        settings.register_profile(f"{base}-max{n}", parent=settings.get_profile(base), max_examples=n)
+        settings.load_profile(f"{base}-max{n}")
+
+
 def pytest_report_header(config):
     vers = " ".join(f"{k}={v}" for k, v in _runtime.versions().items())
     return [f"equivalence: {vers}", f"hypothesis profile: {settings.get_current_profile_name()}",
