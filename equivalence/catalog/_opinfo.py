@@ -71,6 +71,8 @@ class OpInfo:
     variant: str = ""  # '' or a slug ('keras', 'stride2_same'); id = name-variant
     api: str = "tf"  # which TF-side API tf_fn uses: 'tf' or 'keras.ops'
     supports_grad: bool = False  # float outputs differentiable: the gradient tests compare GradientTape vs autograd
+    grad_samples_fn: Callable[[str, frozenset], Any] | None = None  # like samples_fn, drawn inside the op's smooth
+    # domain (sqrt, log: x >= 1/8) so the gradient tests need not filter out most draws; None: samples_fn
     grad_args: tuple[int, ...] | None = None  # positions of the arguments both sides differentiate (None: every
     # floating one); batch_norm inference: torch has no gradient for the running statistics
     ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
@@ -99,6 +101,14 @@ class OpInfo:
         if dtype not in self.dtypes:
             raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
         return self.samples_fn(dtype, frozenset(avoid))
+
+    def grad_samples(self, dtype: str, avoid=frozenset()):
+        """Hypothesis strategy of Sample for the gradient tests: `grad_samples_fn` when set, else `samples`."""
+        if self.grad_samples_fn is None:
+            return self.samples(dtype, avoid)
+        if dtype not in self.dtypes:
+            raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
+        return self.grad_samples_fn(dtype, frozenset(avoid))
 
     def differentiable(self, sample: Sample) -> list[int]:
         """Positions of the sample's floating arguments the gradient tests differentiate (see `grad_args`)."""
@@ -151,6 +161,8 @@ class OpInfo:
                      for d in self.ulps_override if d not in self.dtypes]
         if self.supports_grad and not any(d.startswith(("float", "bfloat")) for d in self.dtypes):
             problems.append("supports_grad without a floating dtype")
+        if self.grad_samples_fn is not None and not self.supports_grad:
+            problems.append("grad_samples_fn without supports_grad")
         if self.grad_args is not None and (not self.supports_grad or not self.grad_args
                                            or any(not isinstance(i, int) or i < 0 for i in self.grad_args)):
             problems.append(f"grad_args {self.grad_args} needs supports_grad and non-negative argument positions")

@@ -75,6 +75,9 @@ class LossInfo(_Named):
     mean_divisor: str = "count"  # neutral 'mean' divides by N ('count') or by the weights' sum ('weights')
     torch_ref: Callable[..., Any] | None = None  # torch's own formula where it differs OFF the samples (gradients)
     kink: Callable[..., float] | None = None  # (y_true, y_pred) -> distance to the nearest kink (grad tests keep away)
+    grad_terms: Callable[..., Any] | None = None  # (y_true, y_pred float64) -> per element of y_pred, the size of the
+    # terms d(per-sample loss)/d(y_pred) is computed from (they can cancel); None: 1, the probability-minus-target
+    # form of the (softmax/sigmoid) cross-entropies. See losses.grad_term_scale.
     ulps: float = 4.0  # result ulps allowed beyond the depth term (raised only with the observed error beside it)
     mapping: str = ""  # how the two APIs are made to compute the same thing (shown in docs)
     differences: tuple[str, ...] = ()  # KnownDifference ids explaining what this entry had to map around

@@ -16,6 +16,11 @@ from .ops_elementwise import FLOATS
 SIDE = st.integers(0, 4)
 
 
+def _side(avoid):
+    """Dimension sizes: 0 included (empty operands, K = 0) unless the 'empty' edge kind is avoided."""
+    return st.integers(1, 4) if "empty" in avoid else SIDE
+
+
 def _operands(draw, dtype, avoid, shapes, desc, **kwargs):
     """Draw one array per shape (labelled x0, x1, ...) into a Sample.
 
@@ -29,7 +34,7 @@ def _operands(draw, dtype, avoid, shapes, desc, **kwargs):
 
 @st.composite
 def _matmul(draw, dtype, avoid, batched=False):
-    m, k, n = draw(SIDE, label="m"), draw(SIDE, label="k"), draw(SIDE, label="n")
+    m, k, n = (draw(_side(avoid), label=c) for c in "mkn")
     if not batched:
         return _operands(draw, dtype, avoid, [(m, k), (k, n)], "2d")
     batch = draw(S.broadcastable_shapes(2, min_dims=1, max_dims=2, min_side=1), label="batch")
@@ -65,7 +70,7 @@ def _einsum_depth(sample: Sample) -> int:
 @st.composite
 def _tensordot(draw, dtype, avoid):
     axes = draw(st.sampled_from([1, 2]), label="axes")
-    a, b, c, d = (draw(SIDE, label=n) for n in "abcd")
+    a, b, c, d = (draw(_side(avoid), label=n) for n in "abcd")
     shapes = [(a, b), (b, c)] if axes == 1 else [(a, b, c), (b, c, d)]
     return _operands(draw, dtype, avoid, shapes, f"axes{axes}", axes=axes)
 
