@@ -10,7 +10,7 @@ import numpy as np
 
 from ._opinfo import OpInfo
 from ._samples import binary, call
-from .ops_elementwise import FLOATS, SIGNED
+from .ops_elementwise import FLOATS, SIGNED, away_from_zero
 
 INTS = ("int32", "int64")
 COMPARABLE = ("float32", "float64", "bfloat16", "int32", "int64")
@@ -108,7 +108,8 @@ OPS = [
             dtypes=("float32", "int32"), differences=("maximum-signed-zero",)),
     _binary("minimum", "torch.minimum", "tf.math.minimum", np.minimum, exact=True,
             differences=("maximum-signed-zero",)),
-    _binary("atan2", "torch.atan2", "tf.math.atan2", np.arctan2, dtypes=FLOATS),
+    _binary("atan2", "torch.atan2", "tf.math.atan2", np.arctan2, dtypes=FLOATS,
+            grad_samples_fn=away_from_zero(binary())),  # the origin is a pole of the gradient
     _binary("equal", "torch.eq", "tf.math.equal", np.equal, dtypes=COMPARABLE + ("bool",), grad=False,
             result_dtype=_bool_result),
     _binary("not_equal", "torch.ne", "tf.math.not_equal", np.not_equal, dtypes=COMPARABLE, grad=False,

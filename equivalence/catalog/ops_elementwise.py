@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ..tolerances import DEFAULT_ULPS
-from ._opinfo import OpInfo
+from ._opinfo import OpInfo, Sample
 from ._samples import call, unary
 
 FLOATS = ("float32", "float64", "float16", "bfloat16")
@@ -25,6 +25,23 @@ def _sigmoid(x):
 
 def _sign(x):
     return np.sign(x)
+
+
+def away_from_zero(samples_fn, margin: float = 0.125):
+    """Gradient domain of an op with a kink or pole at 0: floating elements with |x| < margin move to
+    sign(x) * (margin + |x|), signs and shapes kept. The float64 stencil (reach 2e-6 |d|) then never crosses the
+    kink, and its truncation near a pole, ~(h|d| / |x|)^4 relative, stays < 1e-16. Observed without it: selu at
+    x = 1e-19 averages the two one-sided slopes (7e-5 off, under is_smooth's 1e-4 threshold); atan2 at
+    (y, x) = (1e-5, 2e-16) is 1.3e-5 off while both frameworks are within 1 ulp of -y / (x^2 + y^2)."""
+    def push(a):
+        a = np.asarray(a)
+        if a.dtype.kind != "f":
+            return a
+        return np.where(np.abs(a) < margin, np.copysign(margin + np.abs(a), a), a).astype(a.dtype)
+
+    def pushed(dtype, avoid):
+        return samples_fn(dtype, avoid).map(lambda s: Sample(tuple(map(push, s.args)), s.kwargs, s.desc))
+    return pushed
 
 
 def _unary(name, torch_api, tf_api, ref, *, dtypes=FLOATS, lo=-10.0, hi=10.0, avoid=(), variant="", grad=True,

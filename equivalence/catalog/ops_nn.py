@@ -16,7 +16,7 @@ from .._reference import SELU_ALPHA, SELU_SCALE
 from .._runtime import keras, torch
 from ._opinfo import OpInfo, Sample
 from ._samples import call, reduction, unary
-from .ops_elementwise import _erf, _sigmoid
+from .ops_elementwise import _erf, _sigmoid, away_from_zero
 
 F2 = ("float32", "float64")
 F4 = ("float32", "float64", "float16", "bfloat16")
@@ -62,11 +62,12 @@ def _dim(name):
 
 
 def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
-        grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None):
+        grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None, grad_samples_fn=None):
     return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
-                  ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale, grad_args=grad_args)
+                  ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale, grad_args=grad_args,
+                  grad_samples_fn=grad_samples_fn)
 
 
 # --- convolution and pooling (channels-last samples) -------------------------------------------------------------
@@ -253,7 +254,8 @@ OPS = [
     _nn("selu", _F("selu"), call("tf.nn.selu"),
         lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
         _ACT, torch_api="torch.nn.functional.selu", tf_api="tf.nn.selu", dtypes=F4,
-        scale=_cancelling(SELU_SCALE * SELU_ALPHA), differences=("elu-selu-near-zero",)),
+        scale=_cancelling(SELU_SCALE * SELU_ALPHA), differences=("elu-selu-near-zero",),
+        grad_samples_fn=away_from_zero(_ACT)),  # selu' jumps at 0 (lambda to lambda * alpha)
     _nn("silu", _F("silu"), call("tf.nn.silu"), lambda x: x * _sigmoid(x), _ACT,
         torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4),
     _nn("gelu", _F("gelu", approximate="none"), lambda x: call("tf.nn.gelu")(x, approximate=False),
