@@ -33,17 +33,17 @@ def keras_param_trajectory(info, p0: np.ndarray, grads: np.ndarray) -> np.ndarra
     return np.stack(out)
 
 
-def torch_param_trajectory(info, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
-    """Parameter values after each torch `step()` with `.grad` set to the given gradient (steps+1, *shape)."""
+def torch_param_trajectory(info, p0: np.ndarray, grads: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """Parameter values after each torch `step()` on `device` with `.grad` set to the given gradient (steps+1, *shape)."""
     torch = _runtime.torch()
-    param = torch.nn.Parameter(torch.tensor(p0, dtype=torch.float32))
+    param = torch.nn.Parameter(torch.tensor(p0, dtype=torch.float32, device=device))
     opt = info.torch([param], info.hyper)
     out = [np.asarray(p0, np.float64)]
     for g in grads:
         opt.zero_grad()
-        param.grad = torch.tensor(g, dtype=torch.float32)
+        param.grad = torch.tensor(g, dtype=torch.float32, device=device)
         opt.step()
-        out.append(param.detach().numpy().astype(np.float64))
+        out.append(param.detach().cpu().numpy().astype(np.float64))
     return np.stack(out)
 
 

@@ -329,20 +329,6 @@ def _optimizer_inputs(scale: float, steps: int = 5, n: int = 8):
     return rng.uniform(-1, 1, n).astype(np.float32), grads.astype(np.float32)
 
 
-def _torch_trajectory(info, p0, grads, device) -> np.ndarray:
-    """Parameter values after each step of the registry's torch optimizer on `device` (steps+1, n), float64."""
-    torch = _runtime.torch()
-    param = torch.nn.Parameter(torch.tensor(p0, dtype=torch.float32, device=device))
-    opt = info.torch([param], info.hyper)
-    out = [np.asarray(p0, np.float64)]
-    for g in grads:
-        opt.zero_grad()
-        param.grad = torch.tensor(g, dtype=torch.float32, device=device)
-        opt.step()
-        out.append(to_numpy(param).astype(np.float64))
-    return np.stack(out)
-
-
 def _optimizer_params():
     from equivalence.catalog.optimizers import OPTIMIZER_DB
 
@@ -352,11 +338,11 @@ def _optimizer_params():
 @pytest.mark.parametrize("info", _optimizer_params())
 def test_gpu_optimizer_step_matches(info, torch_cuda):
     """Five steps of each OPTIMIZER_DB torch optimizer on CUDA follow torch's float64 rule and match CPU (2x)."""
-    from equivalence.training import ref_param_trajectory, update_tolerance, updates
+    from equivalence.training import ref_param_trajectory, torch_param_trajectory, update_tolerance, updates
 
     p0, grads = _optimizer_inputs(info.grad_scale)
-    cuda = updates(_torch_trajectory(info, p0, grads, torch_cuda))
-    cpu = updates(_torch_trajectory(info, p0, grads, "cpu"))
+    cuda = updates(torch_param_trajectory(info, p0, grads, torch_cuda))
+    cpu = updates(torch_param_trajectory(info, p0, grads, "cpu"))
     ref = updates(ref_param_trajectory(info.ref_torch(info.hyper), p0, grads))
     p_max = float(np.abs(p0).max()) + float(np.abs(ref).sum(0).max())  # bound on |p| along the trajectory
     tol = update_tolerance(p_max, len(grads), info.ulps)  # the CPU test's rule (tests/test_optimizer_step.py)
