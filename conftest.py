@@ -1,7 +1,9 @@
 """Root conftest: hooks only (profiles, report header, isolation, gpu gating; plugins for reports/catalogue/gpu).
 
-Hypothesis profiles: `ci` (the default when CI=true, derandomized), `dev` (the default otherwise), `thorough`
-(exhaustive, for upgrade verification). Pick one with `--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
+Hypothesis profiles: `ci` (the default everywhere: derandomized and without an example database, so two runs of
+the README's command draw the same examples and give the same verdict), `dev` (random draws, a new search each
+run: for hunting false alarms), `thorough` (exhaustive, for upgrade verification). Pick one with
+`--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
 No framework is imported here at collection time: tests and fixtures import them.
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from equivalence import _runtime
+from equivalence import _runtime, platform
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.function_scoped_fixture])
@@ -20,7 +22,8 @@ settings.register_profile("ci", max_examples=6, derandomize=True, print_blob=Tru
 settings.register_profile("dev", max_examples=15, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=300, print_blob=True,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink], **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+# The default is the reproducible profile on every machine: a verdict must not change from one run to the next.
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 
 def pytest_addoption(parser):
@@ -38,9 +41,11 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
+    """Versions, profile and the platform (from /proc/cpuinfo and the environment: no framework is imported)."""
     vers = " ".join(f"{k}={v}" for k, v in _runtime.versions().items())
     return [f"equivalence: {vers}", f"hypothesis profile: {settings.get_current_profile_name()}",
-            f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')} OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}"]
+            f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')} OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}",
+            *platform.header_lines()]
 
 
 def pytest_runtest_setup(item):

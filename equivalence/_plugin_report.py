@@ -4,6 +4,9 @@ What it records is described in equivalence/report/schema.py. It collects on the
 ``pytest_runtest_logreport``: under pytest-xdist the measurements this plugin attaches to
 ``item.user_properties`` travel with each TestReport from the workers to the controller.
 
+The platform (``equivalence.platform.observed()``: CPU, vector ISA, the kernels TF and torch decided on, BLAS,
+threads) is recorded on the controller at session end: the workers run with its environment on its CPU.
+
 Catalogue entries: the report holds every entry's observed values, taken from the run where possible, because
 observing all witnesses again costs ~20 s (plus importing both frameworks on the controller):
 - a test may hand an observation over: ``request.node.user_properties.append((OBSERVED_KEY, {"id": entry.id,
@@ -150,7 +153,8 @@ class ReportCollector:
 
         catalogue = observe_catalogue(self.observed, self.reproduced)
         report = schema.build(versions=_runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
-                              cases=self.cases, catalogue=catalogue, run=self._run_metadata(int(exitstatus)))
+                              platform=platform_record(), cases=self.cases, catalogue=catalogue,
+                              run=self._run_metadata(int(exitstatus)))
         schema.write(report, self.path)
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -164,17 +168,25 @@ class ReportCollector:
                 "workers": getattr(self.config.option, "numprocesses", None) or 0}
 
 
+def platform_record() -> dict[str, Any]:
+    """`equivalence.platform.observed()`, taken here on the controller: xdist workers are started with its
+    environment (TF_ENABLE_ONEDNN_OPTS, ATEN_CPU_CAPABILITY, thread variables) on the same CPU, so they decide the
+    same kernels. Imports torch and TensorFlow when the run did not (about 5 s, once per run)."""
+    from equivalence import platform as _platform
+
+    return _platform.observed()
+
+
 def observe_catalogue(observed_in_run: dict[str, Any], reproduced: set[str] = frozenset()) -> dict[str, dict[str, Any]]:
     """Every catalogue entry with its observed values (from the run, else observed now) and its status.
 
     `reproduced`: ids whose reproduction test passed in this run (observed == expected, exactly where atol is 0).
     """
     from equivalence import differences
-    from equivalence.differences._entry import normalise
 
     out = {}
     for entry in differences.DIFFERENCES:
-        row = {"area": entry.area, "title": entry.title, "expected": normalise(entry.expected),
+        row = {"area": entry.area, "title": entry.title, "expected": entry.expected_on(),
                "atol": entry.atol, "observed": observed_in_run.get(entry.id), "error": ""}
         if row["observed"] is None and entry.id in reproduced and entry.atol == 0:
             row["observed"] = row["expected"]

@@ -52,9 +52,12 @@ def zero_grad(lr: float = 0.1, steps: int = 2) -> dict[str, Any]:
 
 
 def device_mismatch() -> dict[str, Any]:
-    """Mixing devices: torch raises (shown with the `meta` device, which has no data); TF soft-places on CPU.
+    """Mixing devices: TF soft-places a GPU request on the CPU; torch's 'meta' device stands in for CUDA only partly.
 
-    The real CUDA case runs under `-m gpu` (equivalence/differences/gpu.py). TF raises too once soft placement is off.
+    A CPU-only machine has no second real device, so torch is shown with 'meta' (shapes, no data): an elementwise op
+    checks devices and raises naming both, but a matmul does not, and returns a CPU tensor of the right shape that
+    nothing was written to (nn.Linear(bias=False) on 'meta' hides a device mix). On CUDA both raise ('Expected all
+    tensors to be on the same device'): tests/test_gpu.py under `-m gpu`. TF raises too once soft placement is off.
     """
     t, tf_ = torch(), tf()
     try:
@@ -62,6 +65,11 @@ def device_mismatch() -> dict[str, Any]:
         torch_msg = "no error"
     except RuntimeError as exc:
         torch_msg = str(exc)
+    try:
+        product = t.ones(1, 2) @ t.ones(2, 2, device="meta")
+        matmul = {"device": str(product.device), "shape": list(product.shape)}  # its values: uninitialised memory
+    except RuntimeError as exc:
+        matmul = {"error": type(exc).__name__}
     with tf_.device("/GPU:0"):  # no GPU here: soft placement runs the op on the CPU instead
         y = tf_.constant([1.0, 2.0]) + 1.0
     soft = tf_.config.get_soft_device_placement()
@@ -75,7 +83,8 @@ def device_mismatch() -> dict[str, Any]:
         "tf": {"soft_placement": soft, "placed_on": y.device.rsplit("/", 1)[-1], "value": y.numpy().tolist(),
                "without_soft_placement": strict},
         "torch": {"error": "RuntimeError" if torch_msg != "no error" else "no error",
-                  "names_both_devices": "cpu" in torch_msg and "meta" in torch_msg},
+                  "names_both_devices": "cpu" in torch_msg and "meta" in torch_msg,
+                  "cpu_matmul_meta": matmul},
     }
 
 

@@ -33,12 +33,18 @@ def test_gotcha_missing_zero_grad_accumulates():
 
 
 def test_gotcha_device_mismatch():
-    """torch refuses an op mixing devices (meta vs cpu) and names both; TF soft-places a GPU request on the CPU."""
+    """torch refuses an elementwise op mixing devices (meta vs cpu) and names both; TF soft-places a GPU request on
+    the CPU. 'meta' is only a partial stand-in for CUDA: its matmul skips the device check and returns a CPU tensor."""
     torch = _runtime.torch()
     with pytest.raises(RuntimeError, match=r"device (cpu|meta).*device (meta|cpu)"):
         torch.ones(2, device="meta") + torch.ones(2)
+    with pytest.raises(RuntimeError, match="Tensor on device meta is not on the expected device cpu"):
+        torch.nn.Linear(2, 2, device="meta")(torch.ones(1, 2))  # the bias add checks
+    unchecked = torch.nn.Linear(2, 2, bias=False, device="meta")(torch.ones(1, 2))  # the matmul does not
+    assert (unchecked.device.type, tuple(unchecked.shape), unchecked.is_meta) == ("cpu", (1, 2), False)
     seen = gotchas.device_mismatch()
-    assert seen["torch"] == {"error": "RuntimeError", "names_both_devices": True}
+    assert seen["torch"] == {"error": "RuntimeError", "names_both_devices": True,
+                             "cpu_matmul_meta": {"device": "cpu", "shape": [1, 2]}}
     assert seen["tf"]["placed_on"] == "device:CPU:0" and seen["tf"]["value"] == [2.0, 3.0]
     assert seen["tf"]["without_soft_placement"] == "InvalidArgumentError"
     assert _runtime.tf().config.get_soft_device_placement() is True, "the demo must restore soft placement"
@@ -140,27 +146,43 @@ def test_gotcha_inplace_op_under_autograd():
 
 def _defaults() -> tuple:
     k, t = _runtime.keras(), _runtime.torch()
-    return str(t.get_default_dtype()), k.config.floatx(), k.mixed_precision.dtype_policy().name
+    return (str(t.get_default_dtype()), k.config.floatx(), k.mixed_precision.dtype_policy().name,
+            str(t.tensor(1.0).dtype), k.layers.Dense(1).compute_dtype)
 
 
-_LEAKED = []
+DEFAULTS = ("torch.float32", "float32", "float32", "torch.float32", "float32")
+LEAKED = ("torch.float64", "float16", "mixed_float16", "torch.float64", "float16")
 
 
-def test_gotcha_global_state_leak_is_set():
-    """Changes torch's default dtype, Keras floatx and the mixed-precision policy and does NOT undo them."""
+def _leaky_test_body():
+    """What a careless test does: change torch's default dtype, Keras floatx and the policy, and never undo them."""
     k, t = _runtime.keras(), _runtime.torch()
     t.set_default_dtype(t.float64)
     k.config.set_floatx("float16")
     k.mixed_precision.set_dtype_policy("mixed_float16")
-    assert _defaults() == ("torch.float64", "float16", "mixed_float16")
-    assert k.layers.Dense(1).compute_dtype == "float16"
-    _LEAKED.append(True)
 
 
-def test_gotcha_global_state_does_not_leak():
-    """The test after the leaking one (any order) still sees the defaults: the conftest isolation restored them."""
-    assert _defaults() == ("torch.float32", "float32", "float32"), f"leaked: {_defaults()} (setter ran: {_LEAKED})"
-    assert _runtime.torch().tensor(1.0).dtype == _runtime.torch().float32
+def test_gotcha_global_state_leaks_unless_isolated():
+    """Global settings outlive the code that set them; the isolation the conftest wraps every test in undoes them.
+
+    Self-contained (no reliance on test order or xdist worker): a leaky step runs twice inside this test, once bare
+    and once under _runtime.isolated, and what the next step would see is checked after each.
+    """
+    assert _defaults() == DEFAULTS, f"this test must start from the defaults, got {_defaults()}"
+    outer = _runtime.capture_state()
+    try:
+        _leaky_test_body()  # bare: the next test in this process would inherit everything
+        assert _defaults() == LEAKED
+        assert _runtime.capture_state() != outer
+    finally:
+        _runtime.restore_state(outer)  # the repair the conftest's isolation performs
+    assert _defaults() == DEFAULTS
+
+    with _runtime.isolated(_runtime.seed_for("leaky step")):  # as conftest._isolated_frameworks wraps a test
+        _leaky_test_body()
+        assert _defaults() == LEAKED, "inside the block the change is visible"
+    assert _defaults() == DEFAULTS, f"isolated() did not restore the defaults: {_defaults()}"
+    assert _runtime.capture_state() == outer
 
 
 def test_gotcha_isolation_restores_global_state():

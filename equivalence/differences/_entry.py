@@ -6,6 +6,7 @@ Each entry carries a tiny deterministic `witness` that runs BOTH frameworks and 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import re
@@ -30,6 +31,85 @@ class StaleDifference(AssertionError):
 
 
 @dataclasses.dataclass(frozen=True)
+class ByPlatform:
+    """One side's expectation when it depends on a platform condition (equivalence.platform.CONDITIONS).
+
+    ``ByPlatform("tf_onednn", {True: [0.0, nan], False: [nan, nan]})``: the witness asserts the value that belongs
+    to the platform it runs on, never "either value". A key may be a tuple of condition values that share one
+    expectation (``{"AVX512": x, ("AVX2", "DEFAULT"): y}``); together the keys cover every value exactly once.
+    """
+
+    condition: str
+    values: dict
+
+    def __post_init__(self):
+        from ..platform import CONDITIONS
+
+        if self.condition not in CONDITIONS:
+            raise MalformedDifference(f"ByPlatform condition {self.condition!r} is not one of {tuple(CONDITIONS)}")
+        covered = [v for key in self.values for v in (key if isinstance(key, tuple) else (key,))]
+        if sorted(map(repr, covered)) != sorted(map(repr, CONDITIONS[self.condition])):
+            raise MalformedDifference(f"ByPlatform({self.condition!r}) keys cover {covered}, expected each of "
+                                      f"{list(CONDITIONS[self.condition])} exactly once")
+
+    def select(self, conditions: dict[str, Any]) -> Any:
+        """The expectation for a platform with these condition values."""
+        here = conditions[self.condition]
+        for key, value in self.values.items():
+            if here in (key if isinstance(key, tuple) else (key,)):
+                return value
+        raise KeyError(f"ByPlatform({self.condition!r}) has no value for {here!r}")
+
+    def variants(self) -> list[tuple[tuple, Any]]:
+        """(condition values, expectation) pairs, in declaration order."""
+        return [(key if isinstance(key, tuple) else (key,), value) for key, value in self.values.items()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Unsupported:
+    """A limitation as data: on the platforms `when` names, `side` raises `error` (message matching `match`) for the
+    tests the entry's `applies_to` selects. There those tests assert this error instead of skipping; elsewhere
+    they run the full comparison. The entry's witness observes the same limitation (a ByPlatform expectation).
+    """
+
+    side: str  # 'tf' or 'torch'
+    when: dict  # {condition: values} under which the side raises, e.g. {"tf_onednn": (False,)}
+    error: str  # the exception's class name
+    match: str  # a regular expression its message matches
+
+    def __post_init__(self):
+        from ..platform import CONDITIONS
+
+        if self.side not in ("tf", "torch"):
+            raise MalformedDifference(f"Unsupported.side {self.side!r} is not 'tf' or 'torch'")
+        for name, values in self.when.items():
+            if name not in CONDITIONS or not set(values) <= set(CONDITIONS[name]):
+                raise MalformedDifference(f"Unsupported.when {name}={values!r} is not a platform condition value")
+
+    def active(self, conditions: dict[str, Any] | None = None) -> bool:
+        """True on a platform (default: this one) where the side cannot run the computation."""
+        if conditions is None:
+            from ..platform import observed_conditions
+
+            conditions = observed_conditions()
+        return all(conditions[name] in values for name, values in self.when.items())
+
+    @contextlib.contextmanager
+    def expected_error(self, entry_id: str):
+        """Assert the block raises the documented error (an AssertionError naming the entry when it does not)."""
+        __tracebackhide__ = True
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the error is the observation
+            if type(exc).__name__ != self.error or not re.search(self.match, str(exc)):
+                raise AssertionError(f"catalogue entry {entry_id!r}: documented {self.side} to raise {self.error} "
+                                     f"matching {self.match!r} here, got {type(exc).__name__}: {exc}") from exc
+        else:
+            raise AssertionError(f"catalogue entry {entry_id!r} is stale: {self.side} was documented to raise "
+                                 f"{self.error} on this platform but ran; the limitation may be gone upstream")
+
+
+@dataclasses.dataclass(frozen=True)
 class KnownDifference:
     id: str  # stable slug, never reused: 'adam-epsilon-default'
     area: str  # one of AREAS
@@ -37,7 +117,7 @@ class KnownDifference:
     tf: str  # how TensorFlow / Keras behaves
     torch: str  # how PyTorch behaves
     witness: Callable[[], dict[str, Any]]  # runs both frameworks; returns {"tf": observed, "torch": observed}
-    expected: dict[str, Any]  # {"tf": documented value, "torch": documented value}
+    expected: dict[str, Any]  # {"tf": documented value, "torch": documented value}; a side may be ByPlatform(...)
     snippet_tf: str  # minimal code a reader can paste (shown in the rendered catalogue)
     snippet_torch: str
     evidence: str  # where it is documented: API doc, source file, upstream issue
@@ -45,6 +125,7 @@ class KnownDifference:
     applies_to: tuple[str, ...] = ()  # selectors 'family:name[:dtype]' of the property tests this explains
     atol: float = 0.0  # slack when comparing observed floats with `expected` (witness values are exact by default)
     gotcha: bool = False  # also shown in the gotchas section
+    unsupported: Unsupported | None = None  # a platform limitation the selected tests assert (see Unsupported)
 
     def __post_init__(self):
         problems = []
@@ -91,9 +172,50 @@ class KnownDifference:
             raise MalformedDifference(f"catalogue entry {self.id!r}: witness must return {{'tf':..., 'torch':...}}, got {observed!r}")
         return {k: normalise(v) for k, v in observed.items()}
 
-    def stale_sides(self, observed: dict[str, Any]) -> list[str]:
-        """The sides ('tf', 'torch') whose observed value no longer matches `expected`."""
-        return [side for side in ("tf", "torch") if not same(observed[side], normalise(self.expected[side]), self.atol)]
+    @property
+    def platform_conditions(self) -> tuple[str, ...]:
+        """The platform conditions this entry's expectation depends on (empty for most entries)."""
+        return tuple(sorted({v.condition for v in self.expected.values() if isinstance(v, ByPlatform)}))
+
+    def expected_on(self, conditions: dict[str, Any] | None = None) -> dict[str, Any]:
+        """{'tf', 'torch'} documented values for a platform (default: the one this process runs on), normalised."""
+        if conditions is None and self.platform_conditions:
+            from ..platform import observed_conditions
+
+            conditions = observed_conditions()
+        return {side: normalise(v.select(conditions) if isinstance(v, ByPlatform) else v)
+                for side, v in self.expected.items()}
+
+    def variants(self) -> list[tuple[dict[str, tuple], dict[str, Any]]]:
+        """({condition: values}, expected) for every distinct platform expectation; [({}, expected)] when plain.
+
+        Condition combinations that share one expectation are merged, so a torch-only ByPlatform keyed
+        {"AVX512": x, ("AVX2", "DEFAULT"): y} gives two variants, labelled by the capability values of each.
+        """
+        import itertools
+
+        names = self.platform_conditions
+        if not names:
+            return [({}, self.expected_on({}))]
+        from ..platform import CONDITIONS
+
+        groups: list[tuple[dict[str, list], dict[str, Any]]] = []
+        for combo in itertools.product(*(CONDITIONS[n] for n in names)):
+            resolved = self.expected_on(dict(zip(names, combo)))
+            for labels, seen in groups:
+                if same(seen, resolved, 0.0):
+                    for n, c in zip(names, combo):
+                        if c not in labels[n]:
+                            labels[n].append(c)
+                    break
+            else:
+                groups.append(({n: [c] for n, c in zip(names, combo)}, resolved))
+        return [({n: tuple(v) for n, v in labels.items()}, resolved) for labels, resolved in groups]
+
+    def stale_sides(self, observed: dict[str, Any], conditions: dict[str, Any] | None = None) -> list[str]:
+        """The sides ('tf', 'torch') whose observed value no longer matches `expected` (on this platform)."""
+        expected = self.expected_on(conditions)
+        return [side for side in ("tf", "torch") if not same(observed[side], expected[side], self.atol)]
 
     def check(self, observed: dict[str, Any] | None = None) -> dict[str, Any]:
         """Assert both sides' observations (made now unless given) match `expected`; return the observations."""
@@ -101,9 +223,15 @@ class KnownDifference:
         observed = self.observe() if observed is None else observed
         stale = self.stale_sides(observed)
         if stale:
+            expected = self.expected_on()
             lines = [f"catalogue entry {self.id!r} is stale: {self.title}"]
+            if self.platform_conditions:
+                from ..platform import describe_conditions, observed_conditions
+
+                here = {n: observed_conditions()[n] for n in self.platform_conditions}
+                lines.append(f"  platform: {describe_conditions(here)} (the expectation documented for it)")
             for side in stale:
-                lines.append(f"  {side}: documented {normalise(self.expected[side])!r}, observed {observed[side]!r}")
+                lines.append(f"  {side}: documented {expected[side]!r}, observed {observed[side]!r}")
             if observed["tf"] == observed["torch"] or same(observed["tf"], observed["torch"], self.atol):
                 lines.append("  the two frameworks now AGREE on the witness: the difference may be gone upstream")
             lines.append("  update the entry (expected/tf/torch text) in equivalence/differences/ or report the regression")

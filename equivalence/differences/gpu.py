@@ -59,14 +59,30 @@ def _loss_scale_defaults() -> dict:
 
 def _device_mixing() -> dict:
     torch, tf = _runtime.torch(), _runtime.tf()
-    # A CPU-only machine has no second real device for torch; the 'meta' device goes through the same check.
-    try:
-        torch.nn.Linear(2, 2, device="meta")(torch.ones(1, 2))
-        torch_result = "no error"
-    except RuntimeError as exc:
-        torch_result = f"RuntimeError: {exc}"
-    return {"tf": {"soft_device_placement": bool(tf.config.get_soft_device_placement())},
-            "torch": {"mixed_devices": torch_result}}
+    # No second real device on a CPU-only machine: the 'meta' device (shapes, no data) stands in, only partly. Its
+    # bias add checks devices and raises; its matmul does not, and returns a CPU tensor nothing was written to.
+    x = torch.ones(1, 2)
+
+    def linear(bias: bool):
+        try:
+            y = torch.nn.Linear(2, 2, bias=bias, device="meta")(x)
+        except RuntimeError as exc:
+            return f"RuntimeError: {exc}"
+        return {"device": str(y.device), "shape": list(y.shape)}  # not its values: uninitialised memory
+
+    with tf.device("/CPU:0"):
+        a = tf.ones((1, 2))
+
+    def tf_matmul():
+        try:
+            with tf.device("/GPU:0"):  # copied to the GPU, or (no GPU) soft-placed on the CPU: no error either way
+                return tf.linalg.matmul(a, tf.ones((2, 2))).numpy().tolist()
+        except Exception as exc:  # noqa: BLE001 - an error here is the observation
+            return f"raises {type(exc).__name__}"
+
+    return {"tf": {"soft_device_placement": bool(tf.config.get_soft_device_placement()),
+                   "matmul on /GPU:0 with a CPU operand": tf_matmul()},
+            "torch": {"meta Linear(bias=True)(cpu x)": linear(True), "meta Linear(bias=False)(cpu x)": linear(False)}}
 
 
 ENTRIES: list[KnownDifference] = [
@@ -131,18 +147,29 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="device-mixing",
         area="devices",
-        title="TensorFlow copies tensors between devices implicitly; PyTorch raises on operands on different devices",
-        tf="Soft device placement is on by default: an op whose inputs live on CPU and GPU runs anyway, TF copies.",
-        torch="A tensor op with operands on two devices raises RuntimeError ('Expected all tensors to be on the same "
-              "device'); only 0-dim CPU tensors are exempt. Witnessed here with the 'meta' device; with CUDA tensors "
-              "in tests/test_gpu.py.",
+        title="TensorFlow copies tensors between devices implicitly; PyTorch raises on CUDA/CPU operands, and its "
+              "'meta' device silently does not for a matmul",
+        tf="Soft device placement is on by default: an op whose inputs live on CPU and GPU runs anyway, TF copies. "
+           "On a CPU-only machine a matmul requested on /GPU:0 with a CPU operand runs on CPU:0 without an error.",
+        torch="A CUDA op with a CPU operand raises RuntimeError ('Expected all tensors to be on the same device'; only "
+              "0-dim CPU tensors are exempt): the CUDA kernels check their operands' devices, matmul included "
+              "(nn.Linear with bias: tests/test_gpu.py). The 'meta' device is no faithful stand-in: "
+              "nn.Linear(2, 2, device='meta') on a CPU input raises from the bias add ('Tensor on device meta is not "
+              "on the expected device cpu!'), but with bias=False the matmul returns a CPU tensor of shape (1, 2) "
+              "whose memory was never written (its values differ run to run).",
         witness=_device_mixing,
-        expected={"tf": {"soft_device_placement": True},
-                  "torch": {"mixed_devices": "RuntimeError: Tensor on device meta is not on the expected device cpu!"}},
+        expected={"tf": {"soft_device_placement": True,
+                         "matmul on /GPU:0 with a CPU operand": [[2.0, 2.0]]},
+                  "torch": {"meta Linear(bias=True)(cpu x)":
+                            "RuntimeError: Tensor on device meta is not on the expected device cpu!",
+                            "meta Linear(bias=False)(cpu x)": {"device": "cpu", "shape": [1, 2]}}},
         snippet_tf="with tf.device('/GPU:0'): y = x_on_cpu @ w  # copied implicitly",
-        snippet_torch="model.to('cuda'); y = model(x.to('cuda'))  # move inputs explicitly",
-        evidence="tf.config.set_soft_device_placement docs; PyTorch CUDA semantics notes",
-        mapping="Move inputs to the model's device explicitly in torch (x.to(next(model.parameters()).device)).",
+        snippet_torch="model.to('cuda'); y = model(x.to('cuda'))  # move inputs explicitly\n"
+                      "torch.nn.Linear(2, 2, bias=False, device='meta')(torch.ones(1, 2))  # a CPU tensor of garbage",
+        evidence="tf.config.set_soft_device_placement docs; PyTorch CUDA semantics notes; CUDA case asserted in "
+                 "tests/test_gpu.py::test_gpu_device_mismatch_error; meta case observed torch 2.13 CPU",
+        mapping="Move inputs to the model's device explicitly in torch (x.to(next(model.parameters()).device)); "
+                "never use 'meta' modules to test device handling.",
         gotcha=True,
     ),
 ]

@@ -7,13 +7,12 @@ tiny fixed input and returns what each observed; `expected` holds the documented
 from __future__ import annotations
 
 import functools
-import inspect
 import warnings
 
 import numpy as np
 
 from .. import _runtime
-from ._entry import KnownDifference
+from ._entry import ByPlatform, KnownDifference
 
 _X2 = np.array([[1.0], [3.0]], np.float32)  # batch mean 2, biased var 1, unbiased var 2
 
@@ -192,18 +191,41 @@ def _gru_gate_order() -> dict:
 
 
 def _gru_reset_after() -> dict:
+    """One GRU step from h0 = 1 with x = 0: every weight 0 except the recurrent candidate weight 1 and a candidate
+    bias 1 (Keras reset_after=True and torch: the recurrent one, b_hn). Both gates are sigmoid(0) = 0.5, so
+    h1 = 0.5*n + 0.5*h0 shows where the reset gate acts: r*(W_hn h + b_hn) gives n = tanh(0.5*(1 + 1)) = tanh(1),
+    h1 = 0.8807971; (W_hn (r*h)) + b gives n = tanh(0.5 + 1) = tanh(1.5), h1 = 0.9525741."""
     torch, keras = _frameworks()
-    shapes = {}
-    for reset_after in (True, False):
-        g = keras.layers.GRU(2, reset_after=reset_after)
-        g(np.zeros((1, 2, 3), np.float32))
-        shapes[reset_after] = list(g.cell.bias.shape)
-    t = torch.nn.GRU(3, 2)
-    return {"tf": {"default_reset_after": keras.layers.GRU(2).reset_after, "bias_reset_after": shapes[True],
-                   "bias_reset_before": shapes[False]},
-            "torch": {"has_reset_after_argument": "reset_after" in inspect.signature(torch.nn.GRU.__init__).parameters
-                      or "reset_after" in (torch.nn.GRU.__init__.__doc__ or ""),
-                      "biases": [list(t.bias_ih_l0.shape), list(t.bias_hh_l0.shape)]}}
+    x, h0 = np.zeros((1, 1, 1), np.float32), np.ones((1, 1), np.float32)
+    recurrent = np.array([[0.0, 0.0, 1.0]], np.float32)  # Keras blocks [z | r | h]: only the candidate's
+
+    def keras_step(**kwargs):
+        g = keras.layers.GRU(1, **kwargs)
+        g.build((1, 1, 1))
+        bias = np.array([0.0, 0.0, 1.0], np.float32)  # reset_after=False: the one bias
+        if g.cell.reset_after:  # rows (input bias, recurrent bias): the 1 goes to the recurrent candidate bias
+            bias = np.stack([np.zeros(3, np.float32), bias])
+        g.set_weights([np.zeros((1, 3), np.float32), recurrent, bias])
+        return {"h1": float(g(x, initial_state=[h0])[0, 0]), "bias_shape": list(g.cell.bias.shape)}
+
+    t = torch.nn.GRU(1, 1, batch_first=True)
+    with torch.no_grad():
+        for p in t.parameters():
+            p.zero_()
+        t.weight_hh_l0[2, 0] = 1.0  # rows [r | z | n]: W_hn
+        t.bias_hh_l0[2] = 1.0  # b_hn
+    out, _ = t(torch.from_numpy(x), torch.from_numpy(h0)[None])
+
+    def torch_reset_after_argument():
+        try:
+            torch.nn.GRU(1, 1, reset_after=False)
+        except TypeError:
+            return "raises TypeError"
+        return "accepted"
+
+    return {"tf": {"default": keras_step(), "reset_after=False": keras_step(reset_after=False)},
+            "torch": {"h1": float(out[0, 0, 0]), "biases": [list(t.bias_ih_l0.shape), list(t.bias_hh_l0.shape)],
+                      "reset_after=False": torch_reset_after_argument()}}
 
 
 def _softmax_implicit_dim() -> dict:
@@ -420,16 +442,23 @@ ENTRIES: list[KnownDifference] = [
            "keras.layers.GRU(1)", "torch.nn.GRU(1, 1)", "Keras GRUCell.call; torch.nn.GRU docs (weight_ih_l0: W_ir|W_iz|W_in)",
            mapping="reorder gate blocks (1, 0, 2) and transpose", atol=1e-6, gotcha=True),
     _entry("gru-reset-after", "layer-defaults",
-           "GRU reset_after: Keras 3 defaults to True (two biases, (2, 3u)); torch only has that form",
-           "GRU(reset_after=True) default: bias (2, 3u); reset_after=False (TF1 default) has one bias (3u,) and "
-           "applies the reset gate before the recurrent matmul.",
-           "nn.GRU always applies r after the recurrent matmul (= reset_after=True), with bias_ih and bias_hh.",
+           "GRU reset gate: Keras 3 defaults to reset_after=True (torch's formula, two biases); reset_after=False "
+           "applies r before the recurrent matmul and has no torch equivalent",
+           "GRU(reset_after=True), the default: n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), bias shape (2, 3u). "
+           "reset_after=False (the TF1 default): n = tanh(W_in x + W_hn (r*h) + b_n), one bias (3u,). One step from "
+           "h0 = 1 with only W_hn = 1 and the candidate bias 1: h1 = 0.8807971 (default) vs 0.9525741.",
+           "nn.GRU computes n = tanh(W_in x + b_in + r*(W_hn h + b_hn)) (= Keras reset_after=True) with bias_ih and "
+           "bias_hh of shape (3u,); it takes no reset_after argument (TypeError). Same step: h1 = 0.8807971.",
            _gru_reset_after,
-           {"tf": {"default_reset_after": True, "bias_reset_after": [2, 6], "bias_reset_before": [6]},
-            "torch": {"has_reset_after_argument": False, "biases": [[6], [6]]}},
-           "keras.layers.GRU(2, reset_after=False)", "torch.nn.GRU(3, 2)",
-           "Keras GRU docs (reset_after); torch.nn.GRU docs (equations)",
-           mapping="reset_after=True only: bias[0] -> bias_ih, bias[1] -> bias_hh (a reset_after=False spec raises)"),
+           {"tf": {"default": {"h1": 0.88079709, "bias_shape": [2, 3]},
+                   "reset_after=False": {"h1": 0.95257413, "bias_shape": [3]}},
+            "torch": {"h1": 0.88079709, "biases": [[3], [3]], "reset_after=False": "raises TypeError"}},
+           "keras.layers.GRU(1)(x, initial_state=[h0])  # reset_after=True; GRU(1, reset_after=False) differs",
+           "torch.nn.GRU(1, 1, batch_first=True)(x, h0)",
+           "Keras GRUCell.call (keras/src/layers/rnn/gru.py: reset_after branches); torch.nn.GRU docs (equations: "
+           "n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_(t-1) + b_hn)))",
+           mapping="reset_after=True only: bias[0] -> bias_ih, bias[1] -> bias_hh (a reset_after=False spec raises)",
+           atol=1e-6),
     _entry("softmax-implicit-dim", "layer-defaults",
            "Softmax axis: Keras defaults to the last axis; torch's nn.Softmax() without dim picks dim 0 for 3-D input",
            "keras.layers.Softmax() normalises axis -1: [0, 1] -> 0.7311 at index 1.",
@@ -442,12 +471,17 @@ ENTRIES: list[KnownDifference] = [
            "LayerNormalization and BatchNormalization compute x*inv + (beta - mean*inv), inv = gamma/sqrt(var+eps): "
            "both terms are ~|x|/sqrt(eps) and cancel, so x = 100 (var 0, eps 1e-5) gives 0.099609375, not 0.1.",
            "nn.LayerNorm computes (x - mean)*rstd*gamma + beta: exactly 0.1. Training-mode BatchNorm1d also fuses "
-           "(x*scale + shift) and gives 0.0994873.", _norm_cancellation,
+           "(x*scale + shift) and cancels, and how much depends on torch's CPU capability: its AVX2/AVX512 kernels "
+           "give 0.0994873, the DEFAULT (scalar) kernel 0.099609375 (ATEN_CPU_CAPABILITY=default).",
+           _norm_cancellation,
            {"tf": {"layer_norm": 0.099609375, "batch_norm_training": 0.099609375},
-            "torch": {"layer_norm": 0.10000000149011612, "batch_norm_training": 0.0994873046875}},
+            "torch": ByPlatform("torch_cpu_capability", {
+                ("AVX2", "AVX512"): {"layer_norm": 0.10000000149011612, "batch_norm_training": 0.0994873046875},
+                "DEFAULT": {"layer_norm": 0.10000000149011612, "batch_norm_training": 0.099609375}})},
            "keras.layers.LayerNormalization(epsilon=1e-5)([[100.0]])", "torch.nn.LayerNorm(1, eps=1e-5)([[100.0]])",
            "keras/src/ops/nn.py _layer_normalization (x * inv + res); tf.nn.batch_normalization; found by hypothesis "
-           "(thorough profile) on dense(units=1) -> layer_norm",
+           "(thorough profile) on dense(units=1) -> layer_norm; torch's per-capability value observed with "
+           "ATEN_CPU_CAPABILITY=default|avx2|avx512 on one AVX-512 machine",
            mapping="none: the suite's model tolerance scales with max|x*gamma/sqrt(var+eps)| "
                    "(equivalence.models.cancelling_terms)", atol=1e-7),
     _entry("elu-selu-near-zero", "numerics",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _runtime
-from ._entry import KnownDifference
+from ._entry import ByPlatform, KnownDifference, Unsupported
 
 NAN, INF = float("nan"), float("inf")
 
@@ -35,11 +35,11 @@ def _both(tf_fn, torch_fn) -> dict:
 
 
 def _entry(id, title, tf, torch, witness, expected, snippet_tf, snippet_torch, evidence, *, area="op-semantics",
-           mapping="", applies_to=(), atol=0.0, gotcha=False):
+           mapping="", applies_to=(), atol=0.0, gotcha=False, unsupported=None):
     """KnownDifference with this module's defaults (keeps the table below readable)."""
     return KnownDifference(id=id, area=area, title=title, tf=tf, torch=torch, witness=witness, expected=expected,
                            snippet_tf=snippet_tf, snippet_torch=snippet_torch, evidence=evidence, mapping=mapping,
-                           applies_to=tuple(applies_to), atol=atol, gotcha=gotcha)
+                           applies_to=tuple(applies_to), atol=atol, gotcha=gotcha, unsupported=unsupported)
 
 
 # Which edge kinds the op property test stops drawing because the entry's witness pins them down exactly.
@@ -69,7 +69,70 @@ NARROWS: dict[str, frozenset] = {
     "keras-layer-norm-cancellation": frozenset({"ties"}),
 }
 
+def _grouped_conv_grads(tf, torch_side: bool = False):
+    """d sum(conv2d(x, w, groups=2)) / d(x, w) on a 3x3x2 input with a 2x2 kernel per group (channels-last lists)."""
+    x = np.arange(18, dtype=np.float32).reshape(1, 3, 3, 2) / 8  # exact in binary
+    w = np.arange(8, dtype=np.float32).reshape(2, 2, 1, 2) / 4 - 0.5  # HWIO with I = C/groups = 1: grouped
+    if torch_side:
+        t = tf  # the torch module
+        xt = t.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+        wt = t.tensor(w.transpose(3, 2, 0, 1), requires_grad=True)
+        t.nn.functional.conv2d(xt, wt, groups=2).sum().backward()
+        return [xt.grad.numpy().transpose(0, 2, 3, 1).ravel(), wt.grad.numpy().transpose(2, 3, 1, 0).ravel()]
+    xv, wv = tf.Variable(x), tf.Variable(w)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(tf.nn.conv2d(xv, wv, 1, "VALID"))
+    return [g.numpy().ravel() for g in tape.gradient(y, [xv, wv])]
+
+
+_GROUPED_CONV_GRADS = [[-0.5, -0.25, -0.5, 0.0, 0.0, 0.25, 0.0, 0.5, 1.0, 2.0, 1.0, 1.5, 0.5, 0.75, 1.5, 2.0, 1.0, 1.25],
+                       [2.0, 2.5, 3.0, 3.5, 5.0, 5.5, 6.0, 6.5]]  # (d/dx, d/dw), exact: inputs are multiples of 1/8
+
+_NAN_ROW = [1.0, 4.0, NAN, 2.0, 0.5, 3.0]  # a NaN mid-row, numbers in no order on either side of it
+# Rows shorter than 8 (one AVX float32 packet): TF's k=1 max-reduction runs scalar on them, so the result is exact.
+_TOPK_NAN_CASES = (([1.0, 3.0, NAN], 1), ([5.0, NAN, 1.0, 2.0], 1), (_NAN_ROW, 3), (_NAN_ROW, 4))
+
+
+def _row(x) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in x) + "]"
+
+
+def _topk_nan(top_k) -> dict:
+    """{'k=<k> of <row>': [values, indices]} for each case; top_k(row, k) is one framework's call."""
+    return {f"k={k} of {_row(x)}": [out[0], out[1]] for x, k in _TOPK_NAN_CASES for out in [top_k(x, k)]}
+
+
+def _sort_nan(sort, argsort) -> dict:
+    """sort(row, descending) / argsort(row, descending) of _NAN_ROW in both directions."""
+    return {f"{name}_{'descending' if desc else 'ascending'}": fn(_NAN_ROW, desc)
+            for desc in (True, False) for name, fn in (("sort", sort), ("argsort", argsort))}
+
+
 ENTRIES: list[KnownDifference] = [
+    _entry(
+        "tf-grouped-conv-grad-needs-onednn",
+        "Gradients of a grouped convolution: TF on CPU computes them only with oneDNN on; PyTorch always",
+        tf="tf.nn.conv2d / keras Conv2D(groups>1) run forward on any CPU, but the backward kernels "
+           "(Conv2DBackpropInput/Filter) of TF's Eigen path raise InvalidArgumentError 'Gradients for grouped "
+           "convolutions are not supported on CPU'. With oneDNN on (the default only on CPUs with AVX512-VNNI/BF16, "
+           "AVX-VNNI or AMX, or TF_ENABLE_ONEDNN_OPTS=1) the gradient is computed and equals torch's.",
+        torch="torch.nn.functional.conv2d(groups=2) differentiates on every CPU.",
+        witness=lambda: {"tf": _attempt(lambda: _grouped_conv_grads(_runtime.tf())),
+                         "torch": _grouped_conv_grads(_runtime.torch(), torch_side=True)},
+        expected={"tf": ByPlatform("tf_onednn", {True: _GROUPED_CONV_GRADS, False: "raises InvalidArgumentError"}),
+                  "torch": _GROUPED_CONV_GRADS},
+        snippet_tf="with tf.GradientTape() as t: y = tf.reduce_sum(tf.nn.conv2d(x, w_hw1c, 1, 'VALID'))  # x: 2 channels\n"
+                   "t.gradient(y, x)  # InvalidArgumentError where TF runs without oneDNN",
+        snippet_torch="F.conv2d(x, w, groups=2).sum().backward()  # works on any CPU",
+        evidence="tensorflow/core/kernels/conv_grad_input_ops.h ('Gradients for grouped convolutions are not supported "
+                 "on CPU'); observed TF 2.21 with TF_ENABLE_ONEDNN_OPTS=0 and =1 on one machine; reported on an AMD "
+                 "EPYC AVX2 CI machine where oneDNN is off by default",
+        area="gradients", mapping="train grouped convolutions with TF_ENABLE_ONEDNN_OPTS=1 (x86), on a GPU, or as "
+        "`groups` separate convolutions concatenated",
+        applies_to=("grad:conv2d-groups2",),
+        unsupported=Unsupported("tf", {"tf_onednn": (False,)}, "InvalidArgumentError",
+                                "Gradients for grouped convolutions are not supported on CPU"),
+    ),
     _entry(
         "sign-nan", "sign(NaN) is NaN in TensorFlow but 0 in PyTorch",
         tf="tf.math.sign propagates NaN (as NumPy does).",
@@ -277,31 +340,61 @@ ENTRIES: list[KnownDifference] = [
         applies_to=("op:topk",), gotcha=True,
     ),
     _entry(
-        "topk-nan", "top_k with NaN: PyTorch ranks NaN above every number; TF's k=1 path skips it",
-        tf="tf.math.top_k ranks NaN first for k > 1 but its k = 1 kernel compares with > and returns the largest "
-           "number: top_k([0, nan], 1) = [0].",
-        torch="torch.topk treats NaN as the largest value for every k.",
-        witness=lambda: _both(
-            lambda tf: [tf.math.top_k(tf.constant([0.0, NAN]), 1).values, tf.math.top_k(tf.constant([0.0, NAN, 1.0]), 2).values],
-            lambda t: [t.topk(t.tensor([0.0, NAN]), 1).values, t.topk(t.tensor([0.0, NAN, 1.0]), 2).values]),
-        expected={"tf": [[0.0], [NAN, 1.0]], "torch": [[NAN], [NAN, 1.0]]},
-        snippet_tf="tf.math.top_k([0., float('nan')], 1).values  # [0.]",
-        snippet_torch="torch.topk(torch.tensor([0., float('nan')]), 1).values  # tensor([nan])",
-        evidence="TF TopK CPU kernel (topk_op.cc: k == 1 special case using a max scan)",
-        mapping="replace NaN explicitly before top_k", applies_to=("op:topk",),
+        "topk-nan", "top_k with NaN: PyTorch ranks NaN above every number; TF's answer depends on where the NaN sits",
+        tf="tf.math.top_k on CPU never ranks NaN first. k = 1 takes an Eigen max-reduction and returns the first "
+           "element equal to it; on a row shorter than 8 (one AVX float32 packet) that scan restarts at every NaN, so "
+           "it returns the largest number AFTER the last NaN ([5, nan, 1, 2] -> 2, index 3), and when the NaN is the "
+           "last element nothing equals the NaN maximum and it returns element 0 ([1, 3, nan] -> 1, index 0). Longer "
+           "rows mix a NaN-skipping vector max with that scalar tail. For 1 < k < n a heap ordered by x[b] < x[a] "
+           "(ties by index) treats NaN as equal to every number: the NaN lands anywhere and true top values can be "
+           "left out (top_k([1, 4, nan, 2, 0.5, 3], 4) = [4, 2, 1, nan], without the 3).",
+        torch="torch.topk orders NaN above every number for every k: [1, 3, nan] -> nan (index 2); "
+              "[1, 4, nan, 2, 0.5, 3], k=4 -> [nan, 4, 3, 2].",
+        witness=lambda: _both(lambda tf: _topk_nan(lambda x, k: tf.math.top_k(tf.constant(x), k)),
+                              lambda t: _topk_nan(lambda x, k: t.topk(t.tensor(x), k))),
+        expected={"tf": {"k=1 of [1, 3, nan]": [[1.0], [0]], "k=1 of [5, nan, 1, 2]": [[2.0], [3]],
+                         "k=3 of [1, 4, nan, 2, 0.5, 3]": [[4.0, NAN, 3.0], [1, 2, 5]],
+                         "k=4 of [1, 4, nan, 2, 0.5, 3]": [[4.0, 2.0, 1.0, NAN], [1, 3, 0, 2]]},
+                  "torch": {"k=1 of [1, 3, nan]": [[NAN], [2]], "k=1 of [5, nan, 1, 2]": [[NAN], [1]],
+                            "k=3 of [1, 4, nan, 2, 0.5, 3]": [[NAN, 4.0, 3.0], [2, 1, 5]],
+                            "k=4 of [1, 4, nan, 2, 0.5, 3]": [[NAN, 4.0, 3.0, 2.0], [2, 1, 5, 3]]}},
+        snippet_tf="tf.math.top_k([1., 3., float('nan')], 1)  # values [1.], indices [0]\n"
+                   "tf.math.top_k([5., float('nan'), 1., 2.], 1)  # values [2.], indices [3]",
+        snippet_torch="torch.topk(torch.tensor([1., 3., float('nan')]), 1)  # values [nan], indices [2]",
+        evidence="tensorflow/core/kernels/topk_op.cc (k == 1: input.maximum() then the first c with "
+                 "values == input(r, c), index 0 when none; k < n: gtl::TopN with the comparator "
+                 "x[b] < x[a], ties by index); torch aten/src/ATen/native/TopKImpl.h ('we want nan to be sorted as "
+                 "top for numpy compatibility'); observed TF 2.21 / torch 2.13 CPU",
+        mapping="replace NaN before top_k (tf.where(tf.math.is_nan(x), np.inf, x) ranks it like torch when the row "
+                "holds no +inf), or test tf.reduce_any(tf.math.is_nan(x)) first", applies_to=("op:topk",),
     ),
     _entry(
-        "sort-descending-nan", "descending sort with NaN: PyTorch puts NaN first, TF last",
-        tf="tf.sort / tf.argsort(direction='DESCENDING') put NaN at the end (as in ascending order).",
-        torch="torch.sort / argsort(descending=True) treat NaN as the largest value: NaN comes first.",
-        witness=lambda: _both(lambda tf: tf.sort(tf.constant([0.0, NAN, 1.0]), direction="DESCENDING"),
-                              lambda t: t.sort(t.tensor([0.0, NAN, 1.0]), descending=True).values),
-        expected={"tf": [1.0, 0.0, NAN], "torch": [NAN, 1.0, 0.0]},
-        snippet_tf="tf.sort([0., float('nan'), 1.], direction='DESCENDING')  # [1., 0., nan]",
-        snippet_torch="torch.sort(torch.tensor([0., float('nan'), 1.]), descending=True).values  # [nan, 1., 0.]",
-        evidence="torch.sort docs (NaN is considered larger than any number); tf.sort implements descending by "
-                 "sorting -x (so NaN stays last)",
-        mapping="none built in", applies_to=("op:sort", "op:argsort"),
+        "sort-descending-nan", "sort with NaN: PyTorch orders NaN as the largest value; TF's result is not sorted",
+        tf="tf.sort / tf.argsort are tf.math.top_k(k=n) (ascending: top_k of -x), whose CPU kernel std::sorts with "
+           "x[b] < x[a]. NaN compares false both ways, so it is 'equal' to every number and the comparator is no "
+           "strict weak order: in either direction the NaN stays mid-array and the numbers around it are not in "
+           "order. [1, 4, nan, 2, 0.5, 3] DESCENDING -> [4, 1, nan, 3, 2, 0.5]; ASCENDING -> [0.5, 1, 4, nan, 2, 3].",
+        torch="torch.sort / torch.argsort treat NaN as larger than every number: first when descending, last when "
+              "ascending, the numbers fully sorted ([nan, 4, 3, 2, 1, 0.5] and [0.5, 1, 2, 3, 4, nan]).",
+        witness=lambda: _both(lambda tf: _sort_nan(
+                                  lambda x, desc: tf.sort(tf.constant(x), direction="DESCENDING" if desc else "ASCENDING"),
+                                  lambda x, desc: tf.argsort(tf.constant(x), direction="DESCENDING" if desc else "ASCENDING")),
+                              lambda t: _sort_nan(lambda x, desc: t.sort(t.tensor(x), descending=desc).values,
+                                                  lambda x, desc: t.argsort(t.tensor(x), descending=desc))),
+        expected={"tf": {"sort_descending": [4.0, 1.0, NAN, 3.0, 2.0, 0.5], "argsort_descending": [1, 0, 2, 5, 3, 4],
+                         "sort_ascending": [0.5, 1.0, 4.0, NAN, 2.0, 3.0], "argsort_ascending": [4, 0, 1, 2, 3, 5]},
+                  "torch": {"sort_descending": [NAN, 4.0, 3.0, 2.0, 1.0, 0.5], "argsort_descending": [2, 1, 5, 3, 0, 4],
+                            "sort_ascending": [0.5, 1.0, 2.0, 3.0, 4.0, NAN], "argsort_ascending": [4, 0, 3, 5, 1, 2]}},
+        snippet_tf="tf.sort([1., 4., float('nan'), 2., .5, 3.], direction='DESCENDING')  # [4, 1, nan, 3, 2, 0.5]",
+        snippet_torch="torch.sort(torch.tensor([1., 4., float('nan'), 2., .5, 3.]), descending=True).values  "
+                      "# [nan, 4, 3, 2, 1, 0.5]",
+        evidence="tensorflow/python/ops/sort_ops.py (_descending_sort = nn_ops.top_k(values, k=n); _ascending_sort "
+                 "sorts -values); tensorflow/core/kernels/topk_op.cc (k == num_cols: std::sort with comparator "
+                 "input[b] < input[a]); torch aten/src/ATen/native/cpu/SortingKernel.cpp (NaN-aware comparators); "
+                 "observed TF 2.21 / torch 2.13 CPU",
+        mapping="replace NaN by +inf before tf.sort / tf.argsort (torch's descending order when the data holds no "
+                "+inf; -inf for its ascending order), then restore NaN at those positions",
+        applies_to=("op:sort", "op:argsort"),
     ),
     _entry(
         "argsort-index-dtype", "argsort/top_k indices: TF returns int32, PyTorch int64",
@@ -353,32 +446,41 @@ ENTRIES: list[KnownDifference] = [
         mapping="validate indices; catch both exception types", applies_to=("op:gather",),
     ),
     _entry(
-        "softmax-nan", "softmax with NaN or +inf in the row: PyTorch returns NaN for the whole row, TF keeps the rest",
-        tf="tf.nn.softmax / log_softmax take the row max ignoring NaN, so other entries stay numbers: "
-           "softmax([0, nan]) = [0, nan], softmax([0, inf]) = [0, nan].",
+        "softmax-nan", "softmax with NaN or +inf in the row: PyTorch returns NaN for the whole row; TF keeps the rest "
+        "only with oneDNN",
+        tf="With oneDNN on (the default on CPUs with AVX512-VNNI/BF16, AVX-VNNI or AMX), tf.nn.softmax / log_softmax "
+           "take the row max ignoring NaN, so other entries stay numbers: softmax([0, nan]) = [0, nan], "
+           "softmax([0, inf]) = [0, nan]. With oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, or any CPU without those "
+           "features, e.g. AVX2-only AMD EPYC) the Eigen kernel propagates NaN to the whole row, as torch does.",
         torch="torch.softmax / log_softmax propagate NaN (and inf - inf) to every entry of the row.",
         witness=lambda: _both(lambda tf: [tf.nn.softmax(tf.constant([0.0, NAN])), tf.nn.softmax(tf.constant([0.0, INF]))],
                               lambda t: [t.softmax(t.tensor([0.0, NAN]), dim=0), t.softmax(t.tensor([0.0, INF]), dim=0)]),
-        expected={"tf": [[0.0, NAN], [0.0, NAN]], "torch": [[NAN, NAN], [NAN, NAN]]},
-        snippet_tf="tf.nn.softmax([0., float('nan')])  # [0., nan]",
+        expected={"tf": ByPlatform("tf_onednn", {True: [[0.0, NAN], [0.0, NAN]], False: [[NAN, NAN], [NAN, NAN]]}),
+                  "torch": [[NAN, NAN], [NAN, NAN]]},
+        snippet_tf="tf.nn.softmax([0., float('nan')])  # [0., nan] with oneDNN, [nan, nan] without",
         snippet_torch="torch.softmax(torch.tensor([0., float('nan')]), 0)  # [nan, nan]",
-        evidence="observed TF 2.21 / torch 2.13 CPU (TF's Eigen max reduction skips NaN)",
+        evidence="observed TF 2.21 / torch 2.13 CPU with TF_ENABLE_ONEDNN_OPTS=1 and =0 (oneDNN's softmax primitive "
+                 "takes a max that skips NaN; TF's Eigen SoftmaxOp does not); reported first from an AVX2-only CI machine",
         applies_to=("op:softmax", "op:log_softmax"),
     ),
     _entry(
         "conv-same-padding-nan", "'same' convolution with a NaN/inf weight: PyTorch may skip the padded taps, TF does not",
         tf="tf.nn.convolution(padding='SAME') multiplies the zero padding by every weight: a NaN weight makes every "
            "output it touches NaN, border outputs included.",
-        torch="torch conv1d/conv2d(padding='same') with batch > 1 (a different CPU path than batch 1) skips padded "
-              "positions: 0 * NaN never happens there, so border outputs stay 0.",
+        torch="torch conv1d/conv2d(padding='same') with batch > 1 runs oneDNN, whose AVX2/AVX-512 kernels skip "
+              "padded positions: 0 * NaN never happens there, so border outputs stay 0. With oneDNN limited to "
+              "SSE4.1 (ONEDNN_MAX_CPU_ISA=SSE41, or a CPU without AVX2) and with batch 1, every output is NaN as in TF.",
         witness=lambda: _both(
             lambda tf: tf.reshape(tf.nn.convolution(tf.zeros([2, 3, 1]), tf.constant([[[NAN]], [[0.0]]]), padding="SAME",
                                                     dilations=2), [-1]),
             lambda t: t.nn.functional.conv1d(t.zeros(2, 1, 3), t.tensor([[[NAN, 0.0]]]), padding="same", dilation=2).reshape(-1)),
-        expected={"tf": [NAN] * 6, "torch": [0.0, NAN, NAN, 0.0, NAN, NAN]}, area="numerics",
+        expected={"tf": [NAN] * 6,
+                  "torch": ByPlatform("onednn_cpu_isa", {("AVX2", "AVX512"): [0.0, NAN, NAN, 0.0, NAN, NAN],
+                                                         "SSE41": [NAN] * 6})}, area="numerics",
         snippet_tf="tf.nn.convolution(tf.zeros([2, 3, 1]), [[[nan]], [[0.]]], padding='SAME', dilations=2)  # all nan",
         snippet_torch="F.conv1d(torch.zeros(2, 1, 3), torch.tensor([[[nan, 0.]]]), padding='same', dilation=2)  # 0 at borders",
-        evidence="observed TF 2.21 / torch 2.13 CPU (batch 1 gives NaN on both sides)",
+        evidence="observed TF 2.21 / torch 2.13 CPU under ONEDNN_MAX_CPU_ISA=AVX512_CORE|AVX2|SSE41 (batch 1 gives "
+                 "NaN on both sides)",
         applies_to=("op:conv1d-same_dilation2", "op:conv2d-same"),
     ),
     _entry(
@@ -394,17 +496,24 @@ ENTRIES: list[KnownDifference] = [
         applies_to=("op:relu6",),
     ),
     _entry(
-        "gelu-inf", "exact gelu(+inf) in float32 tensors: TF returns inf, PyTorch's vectorised kernel NaN",
+        "gelu-inf", "exact gelu(+inf) in float32 tensors: TF returns inf; PyTorch NaN where oneDNN runs AVX-512 code",
         tf="tf.nn.gelu(inf) = inf (exact and tanh forms; keras.ops.gelu too).",
-        torch="torch.nn.functional.gelu returns NaN for +inf in float32 tensors of >= 4 elements (the SIMD kernel "
-              "evaluates inf * 0.5 * (1 + erf) through an inf - inf); scalars, float64 and the tanh form give inf.",
+        torch="torch.nn.functional.gelu (exact) hands contiguous float32 tensors of >= 2 elements to oneDNN "
+              "(eltwise_gelu_erf). oneDNN's AVX-512 JIT kernel (CPUs with AVX-512, the default there) returns NaN "
+              "for +inf; its AVX2 and SSE4.1 kernels (AVX2-only CPUs, or ONEDNN_MAX_CPU_ISA=AVX2) return inf. "
+              "ATEN_CPU_CAPABILITY does not change it. Scalars, float64, torch.backends.mkldnn disabled, and the "
+              "tanh form give inf.",
         witness=lambda: _both(lambda tf: [tf.nn.gelu(tf.fill([4], INF)), tf.nn.gelu(tf.fill([4], INF), approximate=True)],
                               lambda t: [t.nn.functional.gelu(t.full((4,), INF)),
                                          t.nn.functional.gelu(t.full((4,), INF), approximate="tanh")]),
-        expected={"tf": [[INF] * 4, [INF] * 4], "torch": [[NAN] * 4, [INF] * 4]},
+        expected={"tf": [[INF] * 4, [INF] * 4],
+                  "torch": ByPlatform("onednn_cpu_isa", {"AVX512": [[NAN] * 4, [INF] * 4],
+                                                         ("AVX2", "SSE41"): [[INF] * 4, [INF] * 4]})},
         snippet_tf="tf.nn.gelu(tf.fill([4], float('inf')))  # [inf, inf, inf, inf]",
-        snippet_torch="F.gelu(torch.full((4,), float('inf')))  # [nan, nan, nan, nan]",
-        evidence="observed TF 2.21 / torch 2.13 CPU (aten/src/ATen/native/cpu/Activation.cpp vectorised GeluKernel)",
+        snippet_torch="F.gelu(torch.full((4,), float('inf')))  # [nan, ...] on AVX-512 CPUs, [inf, ...] on AVX2",
+        evidence="observed TF 2.21 / torch 2.13 CPU under ONEDNN_MAX_CPU_ISA=AVX512_CORE|AVX2|SSE41 and with "
+                 "torch.backends.mkldnn.flags(enabled=False) (aten/src/ATen/native/Activation.cpp: gelu_out_cpu uses "
+                 "ideep eltwise_gelu_erf when use_mkldnn(self)); reported first from an AVX2-only CI machine",
         applies_to=("op:gelu-exact",),
     ),
     _entry(
@@ -461,16 +570,20 @@ ENTRIES: list[KnownDifference] = [
         tf="tf.math.floormod(4.49e307, 2.2e-308) = 0.0 in float64 and tf.truncatemod(5, 1.2e-38) = 0.0 in float32 "
            "(fmod-based, exact), like NumPy.",
         torch="torch.remainder and torch.fmod compute through x / y in vectorised tensors (float64 >= 8, float32 "
-              ">= 16 elements): the quotient overflows to inf and the result is NaN (scalars, and fmod with a scalar divisor, give 0.0).",
+              ">= 16 elements) with the AVX2/AVX512 kernels: the quotient overflows to inf and the result is NaN "
+              "(scalars, fmod with a scalar divisor, and the DEFAULT capability's scalar loop give 0.0).",
         witness=lambda: _both(
             lambda tf: [tf.math.floormod(tf.fill([8], np.float64(4.49e307)), tf.constant(2.2250738585072014e-308, tf.float64)),
                         tf.truncatemod(tf.fill([16], 5.0), tf.fill([16], 1.1754944e-38))],
             lambda t: [t.remainder(t.full((8,), 4.49e307, dtype=t.float64), t.tensor(2.2250738585072014e-308, dtype=t.float64)),
                        t.fmod(t.full((16,), 5.0), t.full((16,), 1.1754944e-38))]),
-        expected={"tf": [[0.0] * 8, [0.0] * 16], "torch": [[NAN] * 8, [NAN] * 16]}, area="numerics",
+        expected={"tf": [[0.0] * 8, [0.0] * 16],
+                  "torch": ByPlatform("torch_cpu_capability", {("AVX2", "AVX512"): [[NAN] * 8, [NAN] * 16],
+                                                               "DEFAULT": [[0.0] * 8, [0.0] * 16]})}, area="numerics",
         snippet_tf="tf.math.floormod(tf.fill([8], 4.49e307), 2.2e-308)  # zeros (float64)",
         snippet_torch="torch.remainder(torch.full((8,), 4.49e307, dtype=torch.float64), 2.2e-308)  # nan",
-        evidence="observed TF 2.21 / torch 2.13 CPU; torch remainder formula in aten/src/ATen/native/cpu/BinaryOpsKernel.cpp",
+        evidence="observed TF 2.21 / torch 2.13 CPU under ATEN_CPU_CAPABILITY=default|avx2|avx512; torch remainder "
+                 "formula in aten/src/ATen/native/cpu/BinaryOpsKernel.cpp",
         applies_to=("op:mod:float64", "op:mod:float32", "op:mod:float16", "op:mod:bfloat16", "op:fmod:float32",
                     "op:fmod:float64"),
     ),

@@ -79,14 +79,47 @@ def _numpy_into_module():
     return {"tf": _dt(k.layers.Dense(2)(x)), "torch": _raises(lambda: t.nn.Linear(2, 2)(x))}
 
 
+# What a user's script does, run as a fresh process: the harness reads Keras' dtype policy (capture_state) before any
+# witness, which fixes the policy at float32 and would hide what set_floatx does to layers in a new program.
+GLOBAL_FLOAT_SNIPPET = """\
+import json
+import torch
+import tensorflow as tf
+import keras
+
+keras.config.set_floatx("float64")
+torch.set_default_dtype(torch.float64)
+tf_first = {"tf.constant": tf.constant(1.0).dtype.name, "keras.ops.ones": keras.ops.ones(1).dtype.name,
+            "Dense.compute_dtype": keras.layers.Dense(1).compute_dtype}
+torch_first = {"torch.tensor": str(torch.tensor(1.0).dtype), "torch.ones": str(torch.ones(1).dtype),
+               "nn.Linear.weight": str(torch.nn.Linear(1, 1).weight.dtype)}
+keras.config.set_floatx("float32")
+torch.set_default_dtype(torch.float32)
+tf_then = {"keras.ops.ones": keras.ops.ones(1).dtype.name, "Dense.compute_dtype": keras.layers.Dense(1).compute_dtype}
+torch_then = {"torch.tensor": str(torch.tensor(1.0).dtype), "nn.Linear.weight": str(torch.nn.Linear(1, 1).weight.dtype)}
+print(json.dumps({"tf": {"set float64": tf_first, "then float32": tf_then},
+                  "torch": {"set float64": torch_first, "then float32": torch_then}}))
+"""
+
+
+def run_user_script(code: str, timeout: float = 300.0) -> dict:
+    """Run `code` in a fresh Python (this interpreter, Keras on TensorFlow) and parse the JSON its last line prints."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"user script exited {proc.returncode}: {proc.stderr.strip()[-800:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def _global_float_dtype():
-    t, tf_, k = torch(), tf(), keras()
-    t.set_default_dtype(t.float64)  # the witness runs isolated: global settings are restored afterwards
-    k.config.set_floatx("float64")
-    return {"tf": {"tf.constant": _dt(tf_.constant(1.0)), "keras.ops.ones": _dt(k.ops.ones(1)),
-                   "Dense.compute_dtype": k.layers.Dense(1).compute_dtype},
-            "torch": {"torch.tensor": _dt(t.tensor(1.0)), "torch.ones": _dt(t.ones(1)),
-                      "nn.Linear.weight": _dt(t.nn.Linear(1, 1).weight)}}
+    out = run_user_script(GLOBAL_FLOAT_SNIPPET)
+    strip = lambda d: {k: v.removeprefix("torch.") for k, v in d.items()}  # noqa: E731
+    return {"tf": out["tf"], "torch": {step: strip(d) for step, d in out["torch"].items()}}
 
 
 def _collate_dtypes():
@@ -97,12 +130,38 @@ def _collate_dtypes():
 
 
 def _fit_defaults():
-    fit = inspect.signature(keras().Model.fit).parameters
-    loader = inspect.signature(torch().utils.data.DataLoader).parameters
-    ds = tf().data.Dataset.range(100).batch(32)  # what fit(batch_size=None) builds: 32 per step
+    """100 samples through Keras fit() and a DataLoader, each with its defaults: batches, their sizes, the order."""
+    import collections
+
+    k, t = keras(), torch()
+    fit = inspect.signature(k.Model.fit).parameters
+    loader = inspect.signature(t.utils.data.DataLoader).parameters
+    x = np.arange(100, dtype=np.float32)[:, None]
+    seen, begun = [], []
+
+    class Recording(k.Sequential):
+        def train_step(self, data):  # eager (run_eagerly=True): sees each batch fit() feeds
+            seen.append(k.ops.convert_to_numpy(data[0])[:, 0].astype(int).tolist())
+            return super().train_step(data)
+
+    class CountBatches(k.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            begun.append(batch)
+
+    model = Recording([k.Input((1,)), k.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    model.fit(x, np.zeros_like(x), epochs=1, verbose=0, callbacks=[CountBatches()])
+    batches = list(t.utils.data.DataLoader(x[:, 0]))
+
+    def summary(sizes, order):
+        return {"batches_per_epoch": len(sizes), "batch_sizes": dict(collections.Counter(sizes)),
+                "in_order": order == list(range(100))}
+
     return {"tf": {"shuffle": fit["shuffle"].default, "batch_size": fit["batch_size"].default,
-                   "steps_for_100_at_32": int(ds.cardinality())},
-            "torch": {"shuffle": bool(loader["shuffle"].default), "batch_size": loader["batch_size"].default}}
+                   **summary([len(b) for b in seen], [v for b in seen for v in b]), "callback_batches": len(begun)},
+            "torch": {"shuffle": bool(loader["shuffle"].default), "batch_size": loader["batch_size"].default,
+                      **summary([len(b) for b in batches], [int(v) for b in batches for v in b]),
+                      "len(DataLoader)": len(t.utils.data.DataLoader(x[:, 0]))}}
 
 
 def _memory_sharing():
@@ -318,21 +377,30 @@ ENTRIES: list[KnownDifference] = [
     ),
     KnownDifference(
         id="global-float-dtype-switch", area="dtypes",
-        title="Switching the global float dtype reaches different places in each framework",
-        tf="keras.config.set_floatx('float64') changes Keras constructors (keras.ops.ones) but not tf.constant(1.0). "
-           "Layers follow the global dtype policy, which Keras fixes from floatx the first time anything reads it "
-           "(any earlier layer; here the suite's state snapshot), so afterwards set_floatx no longer reaches new "
-           "layers: Dense(1).compute_dtype stays float32 (keras.config.set_dtype_policy('float64') does reach them).",
-        torch="torch.set_default_dtype(torch.float64) changes torch.tensor(1.0), torch.ones and new module weights.",
-        mapping="Set dtypes per tensor/layer rather than globally; the suite restores both settings after every test.",
+        title="Switching the global float dtype reaches different places in each framework, and Keras only once",
+        tf="In a fresh program keras.config.set_floatx('float64') changes keras.ops.ones and new layers "
+           "(Dense(1).compute_dtype float64) but not tf.constant(1.0) (float32). Layers follow the global dtype "
+           "policy, which Keras fixes from floatx the first time anything reads it (the first layer built), so a later "
+           "set_floatx('float32') changes keras.ops.ones back but new layers stay float64 "
+           "(keras.config.set_dtype_policy reaches them).",
+        torch="torch.set_default_dtype(torch.float64) changes torch.tensor(1.0), torch.ones and new module weights; "
+              "setting float32 again changes them all back.",
+        mapping="Set dtypes per tensor/layer rather than globally, or set floatx before building any layer; the suite "
+                "restores both settings after every test.",
         witness=_global_float_dtype,
-        expected={"tf": {"tf.constant": "float32", "keras.ops.ones": "float64", "Dense.compute_dtype": "float32"},
-                  "torch": {"torch.tensor": "float64", "torch.ones": "float64", "nn.Linear.weight": "float64"}},
-        snippet_tf="keras.config.set_floatx('float64'); tf.constant(1.0).dtype  # still float32",
+        expected={"tf": {"set float64": {"tf.constant": "float32", "keras.ops.ones": "float64",
+                                         "Dense.compute_dtype": "float64"},
+                         "then float32": {"keras.ops.ones": "float32", "Dense.compute_dtype": "float64"}},
+                  "torch": {"set float64": {"torch.tensor": "float64", "torch.ones": "float64",
+                                            "nn.Linear.weight": "float64"},
+                            "then float32": {"torch.tensor": "float32", "nn.Linear.weight": "float32"}}},
+        snippet_tf="keras.config.set_floatx('float64')\ntf.constant(1.0).dtype  # float32\n"
+                   "keras.layers.Dense(1).compute_dtype  # float64 (fresh program)\n"
+                   "keras.config.set_floatx('float32'); keras.layers.Dense(1).compute_dtype  # still float64",
         snippet_torch="torch.set_default_dtype(torch.float64); torch.tensor(1.0).dtype  # float64",
         evidence="keras.config.set_floatx docs; keras/src/dtype_policies/dtype_policy.py dtype_policy() (caches "
-                 "DTypePolicy(floatx()) on first read); torch.set_default_dtype docs; equivalence/_runtime.py restores "
-                 "both (tests/test_gotchas.py shows it).", gotcha=True,
+                 "DTypePolicy(floatx()) on first read); torch.set_default_dtype docs. Observed by running "
+                 "GLOBAL_FLOAT_SNIPPET (equivalence/differences/runtime.py) in a fresh Python process.", gotcha=True,
     ),
     KnownDifference(
         id="collate-python-scalar-dtype", area="data-pipelines",
@@ -350,17 +418,20 @@ ENTRIES: list[KnownDifference] = [
     KnownDifference(
         id="fit-vs-dataloader-defaults", area="data-pipelines",
         title="Keras fit() shuffles and batches by 32 by default; a DataLoader neither shuffles nor batches",
-        tf="Model.fit(shuffle=True, batch_size=None -> 32): 100 samples are 4 steps, in a new order every epoch.",
-        torch="DataLoader(shuffle=None -> no shuffling, batch_size=1): a manual loop sees samples one by one, "
-              "in order.",
+        tf="Model.fit(shuffle=True, batch_size=None -> 32): 100 samples are 4 steps of 32, 32, 32, 4, in a shuffled "
+           "order (a new one every epoch).",
+        torch="DataLoader(shuffle=None -> SequentialSampler, batch_size=1): 100 samples are 100 batches of 1, in order.",
         mapping="fit(..., shuffle=False, batch_size=B) and DataLoader(..., batch_size=B) to compare step by step.",
         witness=_fit_defaults,
-        expected={"tf": {"shuffle": True, "batch_size": None, "steps_for_100_at_32": 4},
-                  "torch": {"shuffle": False, "batch_size": 1}},
-        snippet_tf="model.fit(x, y, epochs=1)  # batch 32, shuffled",
-        snippet_torch="DataLoader(ds)  # batch 1, in order",
+        expected={"tf": {"shuffle": True, "batch_size": None, "batches_per_epoch": 4, "batch_sizes": {32: 3, 4: 1},
+                         "in_order": False, "callback_batches": 4},
+                  "torch": {"shuffle": False, "batch_size": 1, "batches_per_epoch": 100, "batch_sizes": {1: 100},
+                            "in_order": True, "len(DataLoader)": 100}},
+        snippet_tf="model.fit(x, y, epochs=1)  # 100 samples: 4 batches (32, 32, 32, 4), shuffled",
+        snippet_torch="DataLoader(ds)  # 100 samples: 100 batches of 1, in order",
         evidence="keras Model.fit docs ('batch_size ... will default to 32'; 'shuffle: Boolean ... default True'); "
-                 "torch.utils.data.DataLoader docs (batch_size=1, shuffle=False).",
+                 "torch.utils.data.DataLoader docs (batch_size=1, shuffle=False). Observed by fitting 100 samples "
+                 "(on_train_batch_begin count, train_step contents) and iterating a DataLoader.",
     ),
     KnownDifference(
         id="partial-last-batch", area="data-pipelines",

@@ -242,16 +242,25 @@ LOSS_ENTRIES = [
            evidence="keras/src/losses/losses.py cosine_similarity; torch.nn.CosineEmbeddingLoss docs",
            mapping="-F.cosine_similarity(y_pred, y_true, dim=-1)", applies_to=("loss:cosine_similarity",)),
     _entry("hinge-binary-label-conversion", "losses",
-           "Hinge with {0,1} labels: Keras converts them to {-1,1}, the formula written in torch does not",
-           tf="Hinge/SquaredHinge map labels to 2y-1 when every label is 0 or 1.",
-           torch="torch has no binary hinge loss; clamp(1 - y*p, min=0) on {0,1} labels treats 0 as 'no margin'.",
-           witness=_loss_pair(lambda k: k.Hinge()(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]], np.float32)).numpy(),
-                              lambda t, f: t.clamp(1 - t.tensor([[0.0, 1.0]]) * 0.5, min=0).mean()),
-           expected={"tf": 1.0, "torch": 0.75},  # (1.5 + 0.5)/2 vs (1 + 0.5)/2
-           snippet_tf="keras.losses.Hinge()([[0., 1.]], [[.5, .5]])  # 1.0",
-           snippet_torch="torch.clamp(1 - y * p, min=0).mean()  # 0.75 with y in {0,1}",
-           evidence="keras/src/losses/losses.py convert_binary_labels_to_hinge",
-           mapping="pass labels in {-1, 1} (or 2y-1 on the torch side)", applies_to=("loss:hinge", "loss:squared_hinge")),
+           "Margin losses with {0,1} labels: Keras Hinge converts them to {-1,1}; torch's margin losses take 0 literally",
+           tf="Hinge/SquaredHinge map labels to 2y-1 when every label is 0 or 1, so y=[0, 1] and y=[-1, 1] give the "
+              "same loss: Hinge 1.0, SquaredHinge 1.25 on p=[0.5, 0.5].",
+           torch="torch has no binary hinge loss. Its margin losses for a score per element document y in {-1, 1} and "
+                 "convert nothing: SoftMarginLoss = mean log(1 + exp(-y*p)) turns y=0 into log 2 whatever p is (0.5836 "
+                 "vs 0.7241 with y=-1); HingeEmbeddingLoss adds both branches for y=0, p + max(0, 1 - p) (0.75 vs 0.5).",
+           witness=lambda: _binary_label_losses(),
+           expected={"tf": {"Hinge": {"labels_01": 1.0, "labels_pm1": 1.0},  # (1.5 + 0.5)/2 both ways
+                            "SquaredHinge": {"labels_01": 1.25, "labels_pm1": 1.25}},  # (2.25 + 0.25)/2
+                     "torch": {"SoftMarginLoss": {"labels_01": 0.583612, "labels_pm1": 0.724077},  # (log 2 + sp(-.5))/2
+                               "HingeEmbeddingLoss": {"labels_01": 0.75, "labels_pm1": 0.5}}},
+           snippet_tf="keras.losses.Hinge()([[0., 1.]], [[.5, .5]])  # 1.0, same as with labels [[-1., 1.]]",
+           snippet_torch="nn.SoftMarginLoss()(torch.tensor([[.5, .5]]), torch.tensor([[0., 1.]]))  # 0.5836; "
+                         "0.7241 with [[-1., 1.]]",
+           evidence="keras/src/losses/losses.py convert_binary_labels_to_hinge; torch.nn.SoftMarginLoss and "
+                    "HingeEmbeddingLoss docs ('y containing 1 or -1'), aten/src/ATen/native/Loss.cpp "
+                    "hinge_embedding_loss (where(target != 1, ...) + where(target != -1, ...))",
+           mapping="pass labels in {-1, 1} to torch (2*y - 1); the Keras hinge itself is clamp(1 - y*p, min=0).mean(-1)",
+           applies_to=("loss:hinge", "loss:squared_hinge")),
     _entry("smooth-l1-is-huber-over-beta", "losses",
            "torch SmoothL1Loss(beta) is Huber(beta)/beta; Keras Huber(delta) and torch HuberLoss(delta) are not divided",
            tf="Huber(delta): 0.5 e^2 for |e| <= delta, else delta*(|e| - delta/2).",
@@ -483,12 +492,17 @@ GRADIENT_ENTRIES = [
            applies_to=("grad:pow",)),
     _entry("lr-schedule-step-unit", "optimizers",
            "LR schedules: Keras schedules advance every optimizer step (batch); torch schedulers when .step() is called",
-           tf="A LearningRateSchedule is evaluated at optimizer.iterations: decay_steps count batches.",
-           torch="An LRScheduler changes lr only on scheduler.step(), which training loops usually call once per epoch.",
-           witness=lambda: _schedule_after_two_batches(),
-           expected={"tf": 0.25, "torch": 1.0},
-           snippet_tf="ExponentialDecay(1., decay_steps=1, decay_rate=.5): after 2 batches lr = 0.25",
-           snippet_torch="ExponentialLR(opt, gamma=.5) stepped per epoch: after 2 batches lr = 1.0",
+           tf="A LearningRateSchedule is evaluated at optimizer.iterations: decay_steps count batches. "
+              "ExponentialDecay(1, decay_steps=1, decay_rate=0.5) over 2 epochs of 2 batches steps with lr "
+              "1, 0.5, 0.25, 0.125.",
+           torch="An LRScheduler changes lr only on scheduler.step(), which training loops usually call once per "
+                 "epoch: ExponentialLR(gamma=0.5) stepped after each epoch of 2 batches steps with lr 1, 1, 0.5, 0.5.",
+           witness=lambda: _schedule_over_two_epochs(),
+           expected={"tf": {"lr_per_step": [1.0, 0.5, 0.25, 0.125], "lr_after": 0.0625},
+                     "torch": {"lr_per_step": [1.0, 1.0, 0.5, 0.5], "lr_after": 0.25}},
+           snippet_tf="opt = SGD(ExponentialDecay(1., decay_steps=1, decay_rate=.5))  # lr per batch: 1, .5, .25, .125",
+           snippet_torch="for epoch in range(2):\n    for batch in range(2): ...; opt.step()\n    "
+                         "sched.step()  # ExponentialLR(opt, gamma=.5): lr per batch 1, 1, .5, .5",
            evidence="keras/src/optimizers/schedules/learning_rate_schedule.py; torch.optim.lr_scheduler docs "
                     "('scheduler.step() should be called after optimizer.step()', typically per epoch)",
            mapping="call scheduler.step() after every optimizer.step(), with the schedule in batches",
@@ -496,18 +510,42 @@ GRADIENT_ENTRIES = [
 ]
 
 
-def _schedule_after_two_batches():
-    """Two optimizer steps; Keras reads its schedule per step, torch's scheduler is not stepped inside the epoch."""
+def _binary_label_losses():
+    """Each framework's margin losses on p = [0.5, 0.5] with labels {0, 1} and the same labels as {-1, 1}."""
     keras, torch = _runtime.keras(), _tt()
+    p, labels = np.array([[0.5, 0.5]], np.float32), {"labels_01": [[0.0, 1.0]], "labels_pm1": [[-1.0, 1.0]]}
+    tf_side = {name: {k: _r(getattr(keras.losses, name)()(np.array(y), p).numpy()) for k, y in labels.items()}
+               for name in ("Hinge", "SquaredHinge")}
+    torch_side = {name: {k: _r(getattr(torch.nn, name)()(torch.from_numpy(p), torch.tensor(y)).item())
+                         for k, y in labels.items()} for name in ("SoftMarginLoss", "HingeEmbeddingLoss")}
+    return {"tf": tf_side, "torch": torch_side}
+
+
+def _schedule_over_two_epochs():
+    """Two epochs of two batches with gradient 1 on one SGD weight: each step's move is the lr it used.
+
+    Keras: the schedule is read at every apply_gradients. torch: the loop a user writes, optimizer.step() per batch
+    and scheduler.step() at the end of each epoch."""
+    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
     k_opt = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5))
-    _keras_steps(k_opt, [0.0], [[0.0], [0.0]])
+    var = keras.Variable(np.zeros(1, np.float32))
     p = torch.nn.Parameter(torch.zeros(1))
     t_opt = torch.optim.SGD([p], lr=1.0)
-    torch.optim.lr_scheduler.ExponentialLR(t_opt, gamma=0.5)
-    for _ in range(2):
-        p.grad = torch.zeros(1)
-        t_opt.step()
-    return {"tf": _r(float(k_opt.learning_rate)), "torch": t_opt.param_groups[0]["lr"]}
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(t_opt, gamma=0.5)
+    used = {"tf": [], "torch": []}
+    for _epoch in range(2):
+        for _batch in range(2):
+            before = float(var.numpy()[0])
+            k_opt.apply_gradients([(tf.constant([1.0]), var)])
+            used["tf"].append(before - float(var.numpy()[0]))
+            t_opt.zero_grad()
+            p.grad = torch.ones(1)
+            before = p.item()
+            t_opt.step()
+            used["torch"].append(before - p.item())
+        scheduler.step()
+    return {"tf": {"lr_per_step": _r(used["tf"]), "lr_after": _r(float(k_opt.learning_rate))},
+            "torch": {"lr_per_step": _r(used["torch"]), "lr_after": _r(scheduler.get_last_lr()[0])}}
 
 
 ENTRIES: list[KnownDifference] = LOSS_ENTRIES + OPTIMIZER_ENTRIES + GRADIENT_ENTRIES

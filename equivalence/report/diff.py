@@ -4,6 +4,11 @@ What changed between two run reports (typically the same suite under framework v
 that began or stopped failing, catalogue entries whose observed behaviour changed (a difference that appeared,
 vanished or moved), and measured errors that grew by more than ``--factor``.
 
+When the reports come from different platforms (``equivalence.platform.IDENTITY``: CPU, vector ISA, TF's oneDNN,
+torch's CPU capability, oneDNN's ISA, BLAS, OS, architecture), it warns, naming the fields (A -> B), and marks every
+change it lists ``[platform differs]``: it may be due to the platform rather than the frameworks. A report of
+schema version 1 recorded no platform: it warns that the platform is unknown.
+
 Exit status: 0 nothing regressed; 1 something began failing, an error grew by more than the factor, or a catalogue
 entry's observed behaviour changed (the catalogue no longer describes B); 2 bad usage or a malformed/mismatched
 report (the message says which file and field).
@@ -17,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import platform as _platform
 from . import schema
 from ._format import headline, number, short_id, table, value
 
@@ -77,6 +83,8 @@ class ReportDiff:
     factor: float
     floor: float
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # 'field: A -> B' per platform identity field that differs (empty: same platform, or one of them unknown)
+    platform_changes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def regressions(self) -> list[str]:
@@ -97,7 +105,8 @@ def diff_reports(a: dict, b: dict, factor: float = DEFAULT_FACTOR, floor: float 
         raise ValueError(f"factor must be > 1 (an error must grow by more than it to count), got {factor}")
     cases_a, cases_b = a["cases"], b["cases"]
     d = ReportDiff([], [], [], sorted(set(cases_a) - set(cases_b)), sorted(set(cases_b) - set(cases_a)), [], [],
-                   diff_catalogue(a["catalogue"], b["catalogue"]), len(set(cases_a) & set(cases_b)), factor, floor)
+                   diff_catalogue(a["catalogue"], b["catalogue"]), len(set(cases_a) & set(cases_b)), factor, floor,
+                   platform_changes=_platform.differences(a.get("platform") or {}, b.get("platform") or {}))
     for nodeid in sorted(set(cases_a) | set(cases_b)):
         ca, cb = cases_a.get(nodeid), cases_b.get(nodeid)
         before, after = (ca or {}).get("outcome", "absent"), (cb or {}).get("outcome", "absent")
@@ -182,6 +191,8 @@ def sections(d: ReportDiff, limit: int | None) -> list[tuple[str, list[str], lis
         ("Cases only in A", ["case"], [[n] for n in d.only_a]),
         ("Cases only in B", ["case"], [[n] for n in d.only_b]),
     ]
+    if d.platform_changes:  # every change may be the platform's doing: say so beside each one
+        found = [(title, head + ["note"], [row + [schema.PLATFORM_TAG] for row in rows]) for title, head, rows in found]
     return [(f"{title} ({len(rows)})", head, rows if limit is None else rows[:limit]) for title, head, rows in found
             if rows]
 
@@ -196,15 +207,29 @@ def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bo
     out = [f"{h1}equivalence diff: A = {names[0]}, B = {names[1]}", "",
            table(["package", "A", "B"], vers, markdown), "",
            f"{d.common} cases in both reports, {len(d.only_a)} only in A, {len(d.only_b)} only in B."]
-    out += [f"warning: {w}" for w in d.warnings]
+    warnings = d.warnings + [w for w in schema.platform_warnings(a, b, names) if w not in d.warnings]
+    out += [f"warning: {w}" for w in warnings]
+    if not d.platform_changes and a.get("platform") and b.get("platform"):
+        out.append(f"platform: the same in both ({platform_line(b['platform'])})")
     out += ["", f"{h2}Per family (passed/cases, worst passing error/tolerance)", family_table(a, b, markdown)]
     for title, head, rows in sections(d, limit):
         total = int(title.rsplit("(", 1)[1].rstrip(")"))
         more = f"\n  ... and {total - len(rows)} more (see --markdown)" if len(rows) < total else ""
         out += ["", f"{h2}{title}", table(head, rows, markdown) + more]
     verdict = ("REGRESSED: " + "; ".join(d.regressions)) if d.regressions else "no regression"
+    if d.platform_changes:
+        fields = ", ".join(c.split(":")[0] for c in d.platform_changes)
+        verdict += (f" {schema.PLATFORM_TAG}: the platforms differ ({fields}), so any change may be the platform's "
+                    "rather than the frameworks'")
     out += ["", f"{h2}Verdict: {verdict}" if markdown else f"Verdict: {verdict}"]
     return "\n".join(out) + "\n"
+
+
+def platform_line(record: dict) -> str:
+    """The identity of a platform record in one line: CPU, ISA, kernels, BLAS."""
+    blas = ", ".join(f"{k} {v}" for k, v in (record.get("blas") or {}).items())
+    return (f"{record.get('cpu')}, {record.get('arch')} {record.get('vector_isa')}, "
+            f"{_platform.describe_conditions(record)}, BLAS {blas or '-'}, {record.get('os', '-').split(' ')[0]}")
 
 
 def family_table(a: dict, b: dict, markdown: bool) -> str:

@@ -2,7 +2,8 @@
 
 x = error as a fraction of its tolerance under A, y = the same under B (log-log, floored like `diff`). Points on the
 diagonal did not move; above the dashed line they grew by more than the factor; right of / above 1 they fail.
-The comparisons that grew most are labelled. Needs matplotlib (`pip install -e '.[plot]'`).
+The comparisons that grew most are labelled. When the reports' platforms differ the title says so
+(``[platform differs]``, naming the fields). Needs matplotlib (`pip install -e '.[plot]'`).
 """
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def plot(a: dict, b: dict, d, path: str | Path, names: tuple[str, str]) -> Path:
                     arrowprops=dict(arrowstyle="-", lw=0.4, color="grey"))
     ax.set(xscale="log", yscale="log", xlim=(d.floor / 2, top), ylim=(d.floor / 2, top),
            xlabel=f"A: error / tolerance  ({_versions(a)})", ylabel=f"B: error / tolerance  ({_versions(b)})",
-           title=f"error vs tolerance per comparison, {len(pts)} comparisons\nA = {names[0]}  B = {names[1]}")
+           title=f"error vs tolerance per comparison, {len(pts)} comparisons\nA = {names[0]}  B = {names[1]}"
+                 + (f"\n[platform differs] ({', '.join(c.split(':')[0] for c in d.platform_changes)}): changes may be "
+                    "the platform's, not the frameworks'" if getattr(d, "platform_changes", None) else ""))
     ax.title.set_fontsize(9)
     ax.legend(loc="upper left", fontsize=8)
     path = Path(path)

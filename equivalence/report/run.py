@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import platform
 from . import schema
 from ._format import number, short_id, table, value
 
@@ -86,9 +87,10 @@ def _environment() -> dict[str, str]:
 
 
 def summarize(report: dict[str, Any], path: Path | str | None = None) -> str:
-    """The readable summary printed after a run: versions, agreement per family, catalogue, failures."""
+    """The readable summary printed after a run: versions, platform, agreement per family, catalogue, failures."""
     vers = "  ".join(f"{k} {v}" for k, v in report["versions"].items())
-    lines = [f"equivalence run: {vers}  (hypothesis profile {report['hypothesis_profile']})"]
+    lines = [f"equivalence run: {vers}  (hypothesis profile {report['hypothesis_profile']})",
+             *platform.summary_lines(report.get("platform") or {})]
     if path is not None:
         lines.append(f"report: {path}")
     lines += ["", "What agrees: cases per family (worst error is the passing comparison closest to its tolerance)",

@@ -1,12 +1,18 @@
 """The run-report format that `python -m equivalence run` writes and `python -m equivalence diff` reads.
 
-A report is one JSON object (schema_version 1). Every top-level key except ``run`` is *compared* by ``diff`` and is
+A report is one JSON object (schema_version 2). Every top-level key except ``run`` is *compared* by ``diff`` and is
 stable: keys sorted, no timestamps, no host names. ``run`` holds what changes on every run (time, duration, host,
 argv, git commit, exit status) and is never compared::
 
-    {"schema": "equivalence-report", "schema_version": 1, "suite_version": "0.1.0",
+    {"schema": "equivalence-report", "schema_version": 2, "suite_version": "0.1.0",
      "versions": {"keras": "3.15.1", "numpy": "2.4.6", "tensorflow": "2.21.0", "torch": "2.13.0+cpu", ...},
      "hypothesis_profile": "ci",
+     "platform": {"arch": "x86_64", "blas": {"numpy": "scipy-openblas 0.3.31.188.0", "torch": "mkl"},
+                  "cpu": "AMD EPYC", "cpus": 2, "env": {"OMP_NUM_THREADS": "2"},
+                  "isa_flags": ["avx", "avx2", "avx512_vnni", "avx512f", ...], "onednn_cpu_isa": "AVX512",
+                  "os": "Linux 6.18.44", "python": "3.11.7", "tf_onednn": true,
+                  "threads": {"tf_inter_op": 0, "tf_intra_op": 0, "torch_inter_op": 2, "torch_intra_op": 2},
+                  "torch_cpu_capability": "AVX512", "vector_isa": "avx512"},
      "cases": {"tests/test_ops.py::test_op_matches[tanh-float32]": {
          "outcome": "passed", "family": "ops", "message": "",
          "measurements": {"tanh: tf vs ref64": {"max_abs": 1.2e-07, "max_rel": 2.4e-07, "atol": ..., "rtol": ...,
@@ -16,10 +22,15 @@ argv, git commit, exit status) and is never compared::
                    "error": ""}},
      "run": {"started": "2026-11-27T21:00:00Z", "duration_s": 95.2, ...}}
 
-Every case of a report ran under the one set of ``versions`` at its top. A case's ``measurements`` aggregate the
+Every case of a report ran under the one set of ``versions`` at its top, on the one ``platform`` beside them
+(``equivalence.platform.observed()``, taken on the pytest controller at session end, whose environment the xdist
+workers share: CPU and vector ISA, the kernels TF and torch chose, BLAS, threads; ``tf_onednn`` is null without
+TensorFlow, thread counts of 0 mean "the framework picks"). A case's ``measurements`` aggregate the
 comparisons the test made through ``equivalence.compare`` (every Hypothesis example included), one row per
 ``"<what>: <a> vs <b>"``, keeping the worst figures. JSON has no NaN/inf: non-finite floats are the strings
 "nan", "inf" and "-inf" (``encode``/``decode``).
+
+Version 1 reports (before ``platform``) still load, with ``platform`` ``{}`` (unknown); ``diff`` warns about them.
 """
 from __future__ import annotations
 
@@ -28,20 +39,27 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .. import platform as _platform
+
 SCHEMA = "equivalence-report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: no "platform" (loaded as {}, unknown)
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 FAILING = ("failed", "error")
 STATUSES = ("documented", "stale", "error")  # catalogue entry: matches `expected`, differs from it, witness raised
+PLATFORM_TAG = "[platform differs]"  # beside each change `diff` lists when the reports' platforms differ
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _NUMBER = (int, float)
 
 # field -> accepted types, per level of the report (the order is the order errors are reported in).
 _TOP = {"schema": str, "schema_version": int, "suite_version": str, "versions": dict, "hypothesis_profile": str,
-        "cases": dict, "catalogue": dict, "run": dict}
+        "platform": dict, "cases": dict, "catalogue": dict, "run": dict}
 _CASE = {"outcome": str, "family": str, "message": str, "measurements": dict}
 _MEASUREMENT = {"max_abs": _NUMBER, "max_rel": _NUMBER, "atol": _NUMBER, "rtol": _NUMBER,
                 "error_over_tol": _NUMBER, "n": int, "ok": bool}
+_PLATFORM = {"cpu": str, "vector_isa": str, "isa_flags": list, "arch": str, "os": str, "python": str, "cpus": int,
+             "env": dict, "tf_onednn": (bool, type(None)), "torch_cpu_capability": str, "onednn_cpu_isa": str,
+             "threads": dict, "blas": dict}
 _ENTRY = {"area": str, "title": str, "status": str, "observed": (dict, type(None)), "expected": dict,
           "atol": _NUMBER, "error": str}
 
@@ -99,7 +117,9 @@ def load(path: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     validate(data, str(path))
-    return decode(data)
+    data = decode(data)
+    data.setdefault("platform", {})  # version 1: the platform was not recorded
+    return data
 
 
 def _check_fields(obj: Any, fields: dict[str, Any], where: str, source: str) -> None:
@@ -132,10 +152,14 @@ def validate(data: Any, source: str = "report") -> None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ReportError(f"{source}: not an equivalence run report (no \"schema\": \"{SCHEMA}\" field); "
                           "write one with `python -m equivalence run --report PATH`")
-    _check_fields(data, _TOP, "the report", source)
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise ReportError(f"{source}: report schema_version {data['schema_version']} is not supported "
-                          f"(this checkout reads version {SCHEMA_VERSION}); rerun the suite with this checkout")
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version not in READABLE_VERSIONS:
+        raise ReportError(f"{source}: report schema_version {version} is not supported (this checkout reads "
+                          f"versions {', '.join(map(str, READABLE_VERSIONS))}); rerun the suite with this checkout")
+    top = _TOP if version != 1 else {k: v for k, v in _TOP.items() if k != "platform"}
+    _check_fields(data, top, "the report", source)
+    if version != 1:
+        _check_platform(data["platform"], source)
     for nodeid, case in data["cases"].items():
         where = f"cases[{nodeid!r}]"
         _check_fields(case, _CASE, where, source)
@@ -146,6 +170,35 @@ def validate(data: Any, source: str = "report") -> None:
         where = f"catalogue[{entry_id!r}]"
         _check_fields(entry, _ENTRY, where, source)
         _check_choice(entry["status"], STATUSES, f"{where}.status", source)
+
+
+def _check_platform(record: dict, source: str) -> None:
+    _check_fields(record, _PLATFORM, "platform", source)
+    # torch_cpu_capability is torch's own word (also VSX, ZVECTOR, SVE256 off x86), so only oneDNN's is a choice.
+    _check_choice(record["onednn_cpu_isa"], _platform.CONDITIONS["onednn_cpu_isa"], "platform.onednn_cpu_isa", source)
+    if not all(isinstance(f, str) for f in record["isa_flags"]):
+        raise ReportError(f"{source}: platform.isa_flags must be a list of strings (CPU flags)")
+    for name in ("env", "blas"):
+        bad = [k for k, v in record[name].items() if not isinstance(v, str)]
+        if bad:
+            raise ReportError(f"{source}: platform.{name}[{bad[0]!r}] must be a string")
+    bad = [k for k, v in record["threads"].items() if not isinstance(v, int) or isinstance(v, bool)]
+    if bad:
+        raise ReportError(f"{source}: platform.threads[{bad[0]!r}] must be an integer (0: the framework picks)")
+
+
+def platform_warnings(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A", "B")) -> list[str]:
+    """Why a diff may mix a platform change into the framework change: which identity fields differ, or that a
+    report recorded no platform (schema version 1)."""
+    unknown = [n for n, r in zip(names, (a, b)) if not r.get("platform")]
+    if unknown:
+        return [f"{' and '.join(unknown)} recorded no platform (a schema version 1 report), so a platform change "
+                "cannot be told from a framework change; rerun with this checkout to record it"]
+    changed = _platform.differences(a["platform"], b["platform"])
+    if not changed:
+        return []
+    return [f"the reports come from different platforms ({'; '.join(changed)}): any change listed below may be due "
+            f"to the platform change rather than the framework change, and is marked {PLATFORM_TAG}"]
 
 
 def check_comparable(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A", "B"),
@@ -165,15 +218,16 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
         if va != vb:
             warnings.append(f"{dist} differs ({va} vs {vb}): inputs drawn or references computed may differ too, "
                             "not only the frameworks")
-    return warnings
+    return warnings + platform_warnings(a, b, names)
 
 
-def build(*, versions: dict[str, str], hypothesis_profile: str, cases: dict[str, dict], catalogue: dict[str, dict],
-          run: dict[str, Any], suite_version: str | None = None) -> dict[str, Any]:
-    """Assemble a report dict (the one place that knows the top-level layout)."""
+def build(*, versions: dict[str, str], hypothesis_profile: str, platform: dict[str, Any], cases: dict[str, dict],
+          catalogue: dict[str, dict], run: dict[str, Any], suite_version: str | None = None) -> dict[str, Any]:
+    """Assemble a report dict (the one place that knows the top-level layout); `platform`: `platform.observed()`."""
     if suite_version is None:
         from .. import __version__ as suite_version
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "suite_version": suite_version,
             "versions": dict(sorted(versions.items())), "hypothesis_profile": hypothesis_profile,
+            "platform": dict(sorted(platform.items())),
             "cases": dict(sorted(cases.items())), "catalogue": dict(sorted(catalogue.items())), "run": run}
 

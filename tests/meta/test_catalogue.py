@@ -57,12 +57,80 @@ def test_render_is_deterministic_and_complete():
 
 
 def test_render_flags_stale_and_malformed_entries():
-    """A stale entry shows observed and documented tables; a broken witness shows its error with the entry id."""
+    """A stale entry shows documented and observed tables; a broken witness shows its error with the entry id."""
     text = render.render_markdown(FAKES)
     stale = text[text.index('<a id="now-stale">'):text.index('<a id="witness-breaks">')]
-    assert "**STALE** (stale sides: torch)" in stale and "| value | `1` | `2` |" in stale
-    assert "Documented:" in stale and "| value | `1` | `3` |" in stale
+    assert "**STALE on this install** (stale sides: torch): observed" in stale and "| value | `1` | `2` |" in stale
+    assert "Documented (checked by running the witness):" in stale and "| value | `1` | `3` |" in stale
     assert "**Not observed: the entry is malformed.** catalogue entry 'witness-breaks'" in text
+
+
+def _on(**conditions):
+    """A full set of platform conditions: this machine's kind, with some overridden."""
+    return {"tf_onednn": True, "torch_cpu_capability": "AVX512", "onednn_cpu_isa": "AVX512", **conditions}
+
+
+def test_platform_variants_render_identically_on_every_platform(monkeypatch):
+    """An entry documented per platform renders every variant with its condition, whichever platform renders it,
+    and its check asserts the variant of the platform it runs on (never 'either value')."""
+    from equivalence import platform
+    from equivalence.differences import ByPlatform
+
+    entry = _fake("per-platform", {"tf": [0.0, 1.0], "torch": 2},
+                  {"tf": ByPlatform("tf_onednn", {True: [0.0, 1.0], False: [1.0, 1.0]}),
+                   "torch": ByPlatform("torch_cpu_capability", {"AVX512": 2, ("AVX2", "DEFAULT"): 3})})
+    texts = []
+    for conditions, stale in ((_on(), []), (_on(tf_onednn=False), ["tf"]),
+                              (_on(torch_cpu_capability="DEFAULT"), ["torch"])):
+        monkeypatch.setattr(platform, "observed_conditions", lambda c=conditions: c)
+        assert entry.stale_sides(entry.observe()) == stale, conditions
+        if not stale:
+            texts.append(render.render_markdown([entry]))
+    monkeypatch.setattr(platform, "observed_conditions", lambda: _on())
+    texts.append(render.render_markdown([entry]))
+    assert len(set(texts)) == 1
+    text = texts[0]
+    assert "Documented values depend on the platform" in text
+    assert text.count("Documented, ") == 4  # two conditions with two distinct expectations each
+    for label in ("TensorFlow with oneDNN on, torch CPU capability AVX512",
+                  "TensorFlow with oneDNN off, torch CPU capability DEFAULT or AVX2"):
+        assert f"Documented, {label}:" in text
+    assert "| value | `[1, 1]` | `3` |" in text and "| value | `[0, 1]` | `2` |" in text
+
+
+def test_platform_variants_must_cover_every_value():
+    """A ByPlatform that forgets a condition value (or names an unknown condition) is rejected, by name."""
+    from equivalence.differences import ByPlatform, MalformedDifference
+
+    with pytest.raises(MalformedDifference, match=r"keys cover \['AVX512'\], expected each of"):
+        ByPlatform("torch_cpu_capability", {"AVX512": 1})
+    with pytest.raises(MalformedDifference, match="condition 'moon_phase' is not one of"):
+        ByPlatform("moon_phase", {True: 1, False: 2})
+
+
+def test_unsupported_limitation_is_asserted_not_skipped(monkeypatch):
+    """A documented limitation makes the selected test assert the error where it applies: the check fails when
+    the side runs instead, or raises something else; elsewhere it is not active."""
+    from equivalence import platform
+    from equivalence.differences import Unsupported, by_id
+
+    lim = Unsupported("tf", {"tf_onednn": (False,)}, "ValueError", "not supported")
+    assert lim.active(_on(tf_onednn=False)) and not lim.active(_on())
+    with lim.expected_error("x"):
+        raise ValueError("grouped: not supported here")
+    with pytest.raises(AssertionError, match="'x' is stale: tf was documented to raise ValueError"):
+        with lim.expected_error("x"):
+            pass
+    with pytest.raises(AssertionError, match="documented tf to raise ValueError matching 'not supported' here, got "
+                                             "TypeError"):
+        with lim.expected_error("x"):
+            raise TypeError("other")
+    entry = by_id("tf-grouped-conv-grad-needs-onednn")
+    assert entry.unsupported is not None and entry.matches("grad", "conv2d-groups2")
+    monkeypatch.setattr(platform, "observed_conditions", lambda: _on(tf_onednn=False))
+    from equivalence import differences
+
+    assert [e.id for e, _ in differences.unsupported_here("grad", "conv2d-groups2")] == [entry.id]
 
 
 @pytest.mark.parametrize("value, text", [

@@ -12,6 +12,18 @@ from equivalence.report import diff, run, schema
 pytestmark = pytest.mark.meta
 
 PASS = {"outcome": "passed", "family": "ops", "message": "", "measurements": {}}
+# A platform record as `equivalence.platform.observed()` writes it (an AVX-512 machine with TF's oneDNN on).
+PLATFORM = {"arch": "x86_64", "blas": {"numpy": "scipy-openblas 0.3.31", "torch": "mkl"}, "cpu": "AMD EPYC",
+            "cpus": 2, "env": {}, "isa_flags": ["avx", "avx2", "avx512_vnni", "avx512bw", "avx512dq", "avx512f",
+                                                "avx512vl", "fma"],
+            "onednn_cpu_isa": "AVX512", "os": "Linux 6.8.0", "python": "3.11.7", "tf_onednn": True,
+            "threads": {"tf_inter_op": 0, "tf_intra_op": 0, "torch_inter_op": 2, "torch_intra_op": 2},
+            "torch_cpu_capability": "AVX512", "vector_isa": "avx512"}
+# The same machine told to run TF without oneDNN and torch's AVX2 kernels (TF_ENABLE_ONEDNN_OPTS=0
+# ATEN_CPU_CAPABILITY=avx2), after a kernel update and with other thread counts: only the first two count.
+PLATFORM_OTHER = dict(PLATFORM, tf_onednn=False, torch_cpu_capability="AVX2", os="Linux 6.18.4",
+                      env={"ATEN_CPU_CAPABILITY": "avx2", "TF_ENABLE_ONEDNN_OPTS": "0"},
+                      threads=dict(PLATFORM["threads"], torch_intra_op=1))
 
 
 def measured(err_over_tol: float, max_abs: float = 1e-6, ok: bool = True) -> dict:
@@ -27,10 +39,11 @@ def entry(tf, torch, status: str = "documented") -> dict:
             "expected": {"tf": tf, "torch": torch}, "atol": 0.0, "error": ""}
 
 
-def report(cases: dict | None = None, catalogue: dict | None = None, tf: str = "2.21.0", **kw) -> dict:
+def report(cases: dict | None = None, catalogue: dict | None = None, tf: str = "2.21.0", platform: dict = PLATFORM,
+           **kw) -> dict:
     """A valid synthetic report (decoded form, as `schema.load` returns it)."""
     return schema.build(versions={"tensorflow": tf, "torch": "2.13.0", "keras": "3.15.1"}, hypothesis_profile="ci",
-                        cases=cases if cases is not None else {"t.py::a": PASS},
+                        platform=platform, cases=cases if cases is not None else {"t.py::a": PASS},
                         catalogue=catalogue if catalogue is not None else {}, run={"started": "x"}, **kw)
 
 
@@ -70,9 +83,22 @@ class TestFormat:
         (lambda r: r["cases"]["t.py::a"]["measurements"]["tanh: tf vs torch"].update(max_abs="big"),
          "measurements['tanh: tf vs torch'].max_abs has type str, expected int or float"),
         (lambda r: r["catalogue"]["e"].update(status="meh"), "catalogue['e'].status is 'meh'"),
-        (lambda r: r.update(schema_version=99), "schema_version 99 is not supported"),
+        (lambda r: r.update(schema_version=99),
+         "schema_version 99 is not supported (this checkout reads versions 1, 2)"),
         (lambda r: r.pop("schema"), "not an equivalence run report"),
-    ], ids=["no-cases", "no-outcome", "bad-outcome", "bad-number", "bad-status", "future-schema", "not-a-report"])
+        (lambda r: r.pop("platform"), "the report lacks the field(s) platform"),
+        (lambda r: r.update(platform=[]), "the report.platform has type list, expected dict"),
+        (lambda r: r["platform"].pop("cpu"), "platform lacks the field(s) cpu"),
+        (lambda r: r["platform"].update(tf_onednn="yes"), "platform.tf_onednn has type str, expected bool or NoneType"),
+        (lambda r: r["platform"].update(cpus="2"), "platform.cpus has type str, expected int"),
+        (lambda r: r["platform"].update(onednn_cpu_isa="AVX9"), "platform.onednn_cpu_isa is 'AVX9', expected one of"),
+        (lambda r: r["platform"]["threads"].update(torch_intra_op="2"),
+         "platform.threads['torch_intra_op'] must be an integer"),
+        (lambda r: r["platform"]["blas"].update(torch=None), "platform.blas['torch'] must be a string"),
+        (lambda r: r["platform"].update(isa_flags=["avx", 2]), "platform.isa_flags must be a list of strings"),
+    ], ids=["no-cases", "no-outcome", "bad-outcome", "bad-number", "bad-status", "future-schema", "not-a-report",
+            "no-platform", "platform-not-object", "platform-no-cpu", "platform-bad-onednn", "platform-bad-cpus",
+            "platform-bad-onednn-isa", "platform-bad-threads", "platform-bad-blas", "platform-bad-flags"])
     def test_malformed_report_names_the_field(self, tmp_path, mutate, expected):
         """A malformed report is rejected with the file and the path of the bad field, not a traceback."""
         rep = schema.encode(report({"t.py::a": case()}, {"e": entry(1, 2)}))
@@ -82,6 +108,19 @@ class TestFormat:
         with pytest.raises(schema.ReportError, match="bad.json") as info:
             schema.load(path)
         assert expected in str(info.value)
+
+    def test_schema_version_1_report_still_loads_with_an_unknown_platform(self, tmp_path):
+        """A report written before the platform was recorded (schema version 1, no `platform`) loads, with the
+        platform {} (unknown); everything else as written."""
+        rep = schema.encode(report({"t.py::a": case()}, {"e": entry(1, 2)}))
+        rep.update(schema_version=1)
+        del rep["platform"]
+        path = tmp_path / "v1.json"
+        path.write_text(json.dumps(rep))
+        back = schema.load(path)
+        assert back["platform"] == {} and back["schema_version"] == 1
+        assert back["cases"]["t.py::a"]["measurements"] == case()["measurements"]
+        assert "platform: not recorded" in run.summarize(back)
 
     def test_unreadable_and_non_json_files_are_reported(self, tmp_path):
         """A missing file and a non-JSON file each give one clear line."""
@@ -201,6 +240,10 @@ class TestCommands:
                       "tests/test_losses.py::test_loss[mse]": dict(case("failed", message="EquivalenceMismatch: mse\n  max abs"), family="losses")},
                      {"bn-momentum-convention": entry(0.99, 0.1), "x": entry(1, 2, status="stale")})
         text = run.summarize(rep)
+        assert text.splitlines()[1:3] == [  # the platform, under the versions line
+            "platform: AMD EPYC, x86_64 avx512, 2 cpus, Linux 6.8.0, Python 3.11.7",
+            "kernels: TF oneDNN on, torch AVX512, oneDNN ISA AVX512; BLAS numpy scipy-openblas 0.3.31, torch mkl; "
+            "threads tf inter_op auto, tf intra_op auto, torch inter_op 2, torch intra_op 2"]
         assert re.search(r"\n  ops +1 +0 +0 +0 +1 +0.3x +test_op_matches\[tanh-float32\] tanh: tf vs torch\n", text)
         assert re.search(r"\n  losses +0 +1 ", text)
         assert "2 known differences, observed on this install (1 NOT as documented" in text
@@ -221,3 +264,94 @@ class TestCommands:
         """`run` adds `-n 2` only when the user picked no xdist mode of their own."""
         cmd = run.pytest_command(tmp_path / "r.json", args)
         assert cmd[3:] == [f"--equivalence-report={tmp_path / 'r.json'}"] + workers + args
+
+
+class TestPlatformInDiff:
+    """`diff` says when two reports come from different platforms, beside every change it lists."""
+
+    def pair(self, tmp_path, platform_b: dict, v1_a: bool = False) -> tuple[str, str]:
+        """A and B with one change of every kind `diff` lists; B on `platform_b`, A on PLATFORM (or version 1)."""
+        a = report({"t.py::fails": case(), "t.py::fixed": case("failed"), "t.py::skips": case(),
+                    "t.py::grows": case(err=0.1), "t.py::shrinks": case(err=0.4), "t.py::only_a": case()},
+                   {"moves": entry(0.99, 0.1)})
+        b = report({"t.py::fails": case("failed", message="EquivalenceMismatch: x"), "t.py::fixed": case(),
+                    "t.py::skips": case("skipped"), "t.py::grows": case(err=0.5), "t.py::shrinks": case(err=0.1),
+                    "t.py::only_b": case()}, {"moves": entry(0.9, 0.1)}, platform=platform_b)
+        path_a = write(tmp_path, "a.json", a)
+        if v1_a:
+            raw = json.loads(open(path_a).read())
+            raw.update(schema_version=1)
+            del raw["platform"]
+            open(path_a, "w").write(json.dumps(raw))
+        return path_a, write(tmp_path, "b.json", b)
+
+    def test_different_platforms_warn_and_tag_every_change(self, tmp_path, capsys):
+        """A platform change (TF's oneDNN off, torch's AVX2 kernels) is named field by field, A -> B, and every
+        change listed (text and Markdown) carries [platform differs]; a kernel update alone is no platform change."""
+        a, b = self.pair(tmp_path, PLATFORM_OTHER)
+        md = tmp_path / "d.md"
+        assert diff.main([a, b, "--markdown", str(md)]) == 1
+        out = capsys.readouterr().out
+        warning = [line for line in out.splitlines() if line.startswith("warning: the reports come from different")]
+        assert warning == ["warning: the reports come from different platforms (tf_onednn: True -> False; "
+                           "torch_cpu_capability: AVX512 -> AVX2): any change listed below may be due to the platform "
+                           "change rather than the framework change, and is marked [platform differs]"]
+        d = diff.diff_reports(schema.load(a), schema.load(b))
+        assert d.platform_changes == ["tf_onednn: True -> False", "torch_cpu_capability: AVX512 -> AVX2"]
+        found = diff.sections(d, None)
+        titles = [t.rsplit(" (", 1)[0] for t, _, _ in found]
+        assert titles == ["Began failing (regression)", "Catalogue entries whose observed behaviour changed",
+                          "Errors that grew more than 2x (error as a fraction of its tolerance, floored at 0.01)",
+                          "Stopped failing", "Outcome changed (not failing in either)",
+                          "Errors that shrank more than 2x", "Cases only in A", "Cases only in B"]
+        rows = [row for _, head, section in found for row in section]
+        assert all(head[-1] == "note" for _, head, _ in found) and len(rows) == 8
+        assert all(row[-1] == "[platform differs]" for row in rows)
+        for name in ("t.py::fails", "t.py::fixed", "t.py::skips", "t.py::only_a", "t.py::only_b", "moves", "grows",
+                     "shrinks"):  # each row of the terminal output, whatever its section
+            line = next(line for line in out.splitlines() if name in line)
+            assert line.endswith("[platform differs]"), line
+        # one tag per row, one in the warning, one in the verdict
+        assert out.count("[platform differs]") == len(rows) + 2
+        assert re.search(r"Verdict: REGRESSED: .* \[platform differs\]: the platforms differ \(tf_onednn, "
+                         r"torch_cpu_capability\)", out)
+        text = md.read_text()
+        assert text.count("[platform differs]") == len(rows) + 2
+        assert "| t.py::fails | passed | failed | EquivalenceMismatch: x | [platform differs] |" in text
+
+    def test_same_platform_is_said_once_and_tags_nothing(self, tmp_path, capsys):
+        """On one platform (thread counts, environment and kernel release aside) no change is tagged."""
+        same = dict(PLATFORM, os="Linux 6.9.1", threads=dict(PLATFORM["threads"], tf_intra_op=2))
+        a, b = self.pair(tmp_path, same)
+        md = tmp_path / "d.md"
+        assert diff.main([a, b, "--markdown", str(md)]) == 1
+        out = capsys.readouterr().out
+        assert "[platform differs]" not in out and "[platform differs]" not in md.read_text()
+        assert "platform: the same in both (AMD EPYC, x86_64 avx512, TF oneDNN on, torch AVX512, oneDNN ISA " \
+               "AVX512, BLAS numpy scipy-openblas 0.3.31, torch mkl, Linux)" in out
+        assert schema.check_comparable(schema.load(a), schema.load(b)) == []
+        assert all(head[-1] != "note" for _, head, _ in diff.sections(diff.diff_reports(schema.load(a),
+                                                                                         schema.load(b)), None))
+
+    def test_version_1_report_warns_that_the_platform_is_unknown(self, tmp_path, capsys):
+        """Against a schema version 1 report (no platform) `diff` still works, warning that it cannot tell a
+        platform change from a framework change; nothing is tagged, since nothing is known."""
+        a, b = self.pair(tmp_path, PLATFORM_OTHER, v1_a=True)
+        assert diff.main([a, b]) == 1
+        out = capsys.readouterr().out
+        assert f"warning: {a} recorded no platform (a schema version 1 report), so a platform change cannot be " \
+               "told from a framework change" in out
+        assert "[platform differs]" not in out
+
+    def test_plot_title_says_the_platform_differs(self, tmp_path, monkeypatch):
+        """`--plot` of reports from different platforms names the differing fields in its title."""
+        pytest.importorskip("matplotlib")
+        import matplotlib.axes
+
+        titles = []
+        real_set = matplotlib.axes.Axes.set
+        monkeypatch.setattr(matplotlib.axes.Axes, "set",
+                            lambda ax, **kw: (titles.append(kw.get("title")), real_set(ax, **kw))[1])
+        a, b = self.pair(tmp_path, PLATFORM_OTHER)
+        assert diff.main([a, b, "--plot", str(tmp_path / "d.png")]) == 1
+        assert any(t and "[platform differs] (tf_onednn, torch_cpu_capability)" in t for t in titles)

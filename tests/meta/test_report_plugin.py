@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import equivalence
-from equivalence import compare, tolerance
+from equivalence import compare, platform, tolerance
 from equivalence.report import schema
 
 pytestmark = pytest.mark.meta
@@ -16,7 +16,8 @@ pytest_plugins = ["pytester"]
 
 # A tiny suite: a passing and a failing comparison through equivalence.compare, a skip, an xfail, a test that
 # hands over a catalogue observation, a passing reproduction test, and a catalogue of three pure-Python entries
-# (no framework is imported): one handed over, one reproduced, one observed by the plugin at session end.
+# (no framework is imported by the tests): one handed over, one reproduced, one observed by the plugin at session
+# end. The controller imports both frameworks at session end to record the platform.
 CONFTEST = '''
 import pytest
 from equivalence import differences
@@ -116,6 +117,14 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
     assert (stale["status"], stale["observed"]["tf"], stale["expected"]["tf"]) == ("stale", 1e-3, 1e-7)
     assert rep["catalogue"]["reproduced"]["observed"] == {"tf": "a", "torch": "b"}
     assert rep["versions"]["numpy"] and rep.pop("run")["workers"] == 1
+    # The platform, as the frameworks decided it in the controller (whose environment the workers share).
+    recorded = rep["platform"]
+    assert set(recorded) == set(schema._PLATFORM)
+    assert {k: recorded[k] for k in ("cpu", "vector_isa", "arch", "cpus")} == {
+        k: platform.static()[k] for k in ("cpu", "vector_isa", "arch", "cpus")}
+    assert {k: recorded[k] for k in platform.CONDITIONS} == platform.predicted()
+    assert recorded["blas"]["numpy"] == platform.numpy_blas() and recorded["blas"]["torch"]
+    assert recorded["threads"]["torch_intra_op"] >= 1
     single = run_report(tiny_suite, "-p", "no:xdist")
     assert single.pop("run")["workers"] == 0
     assert schema.dumps(single) == schema.dumps(rep)
