@@ -139,7 +139,7 @@ def _md_entry(e: KnownDifference, obs: Observation) -> list[str]:
 
 
 def render_markdown(entries=None, observations: dict[str, Observation] | None = None) -> str:
-    """The whole catalogue as Markdown, with each entry's observed values."""
+    """The whole catalogue as Markdown, with each entry's documented values (every platform variant)."""
     entries = list(DIFFERENCES if entries is None else entries)
     obs = observe_all(entries, observations)
     gotchas = [e for e in entries if e.gotcha]
@@ -154,13 +154,13 @@ def render_markdown(entries=None, observations: dict[str, Observation] | None = 
            "`ATEN_CPU_CAPABILITY=default|avx2|avx512` and `ONEDNN_MAX_CPU_ISA=AVX2`.", "",
            versions_line(), "",
            "Every entry gives the statement, what each framework does, how to make them agree, a snippet for each "
-           "framework and the observed values. Errors a framework raises are shown by exception class. How to add "
+           "framework and the documented values, each checked by running the witness. Errors a framework raises are shown by exception class. How to add "
            "an entry: [catalogue.md](catalogue.md).", "", "## Contents", ""]
     grouped = _by_area(entries)
     out += ["| area | entry | difference |", "|---|---|---|"]
     for area, group in grouped:
-        out += [f"| {area} | [`{e.id}`](#{e.id}){' (gotcha)' if e.gotcha else ''} | {_md_cell(e.title)} |"
-                for e in group]
+        out += [f"| {area} | [`{e.id}`](#{e.id}){' (gotcha)' if e.gotcha else ''}"
+                f"{' (per platform)' if e.platform_conditions else ''} | {_md_cell(e.title)} |" for e in group]
     out += ["", "Gotchas (`pytest -m gotcha`): " + ", ".join(f"[`{e.id}`](#{e.id})" for e in gotchas), ""]
     for area, group in grouped:
         out += [f"## {area}", ""]
