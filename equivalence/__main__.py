@@ -10,6 +10,7 @@ COMMANDS = {
     "differences": ("equivalence.differences.render", "render the known-differences catalogue (Markdown/HTML)"),
     "coverage": ("equivalence.catalog.coverage", "render the op x dtype x framework-API coverage table"),
     "bench-report": ("equivalence.bench.report", "turn pytest-benchmark JSON into a TF/torch ratio report"),
+    "defaults": ("equivalence.defaults", "write or check the constructor-defaults snapshot"),
     "platform": ("equivalence.platform", "print this machine's platform (CPU, ISA, oneDNN, torch capability, BLAS)"),
 }
 
