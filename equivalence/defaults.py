@@ -66,6 +66,8 @@ KERAS: tuple[str, ...] = (
     # learning-rate schedules (catalog/schedules.py)
     "keras.optimizers.schedules.ExponentialDecay", "keras.optimizers.schedules.CosineDecay",
     "keras.optimizers.schedules.PiecewiseConstantDecay", "keras.optimizers.schedules.PolynomialDecay",
+    # per-epoch schedules inside fit (tests/test_training.py)
+    "keras.callbacks.LearningRateScheduler",
 )
 
 TORCH: tuple[str, ...] = (
@@ -94,6 +96,8 @@ TORCH: tuple[str, ...] = (
     "torch.optim.lr_scheduler.StepLR", "torch.optim.lr_scheduler.ExponentialLR",
     "torch.optim.lr_scheduler.CosineAnnealingLR", "torch.optim.lr_scheduler.MultiStepLR",
     "torch.optim.lr_scheduler.PolynomialLR",
+    # gradient clipping (training.py: torch_loop's hook, tests/test_training.py)
+    "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_",
 )
 
 PARAMS, OPTIMIZER = "<params>", "<optimizer>"  # placeholders: [one zero Parameter]; SGD over it with lr=0.1
@@ -107,6 +111,7 @@ REQUIRED: dict[str, tuple] = {
     "keras.optimizers.schedules.ExponentialDecay": (0.1, 3, 0.5), "keras.optimizers.schedules.CosineDecay": (0.1, 10),
     "keras.optimizers.schedules.PiecewiseConstantDecay": ([3, 6], [0.1, 0.05, 0.025]),
     "keras.optimizers.schedules.PolynomialDecay": (0.1, 8),
+    "keras.callbacks.LearningRateScheduler": (lambda epoch, lr: lr,),
     "torch.nn.Linear": (2, 3), "torch.nn.Conv1d": (2, 3, 2), "torch.nn.Conv2d": (2, 3, 2),
     "torch.nn.MaxPool2d": (2,), "torch.nn.AvgPool2d": (2,), "torch.nn.BatchNorm1d": (3,),
     "torch.nn.BatchNorm2d": (3,), "torch.nn.LayerNorm": (3,), "torch.nn.Embedding": (5, 3),
@@ -236,7 +241,10 @@ def instance_defaults(qualname: str, cls: type) -> dict[str, Any]:
         except Exception as e:  # noqa: BLE001 - a new required argument is itself the change to report
             return {"<build error>": f"{type(e).__name__}: {_ADDRESS.sub('', str(e))}"}
         if qualname.startswith("keras."):
-            config = {k: v for k, v in obj.get_config().items() if k != "name"}
+            # callbacks have no get_config(): their public attributes carry the defaults (verbose, ...)
+            raw = obj.get_config() if hasattr(obj, "get_config") else {
+                k: v for k, v in vars(obj).items() if not k.startswith("_") and not callable(v)}
+            config = {k: v for k, v in raw.items() if k != "name"}
             if config:
                 _flatten("config", config, out)
             if isinstance(getattr(obj, "_fn_kwargs", None), dict):

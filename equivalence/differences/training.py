@@ -507,7 +507,112 @@ GRADIENT_ENTRIES = [
                     "('scheduler.step() should be called after optimizer.step()', typically per epoch)",
            mapping="call scheduler.step() after every optimizer.step(), with the schedule in batches",
            applies_to=("optimizer:*",)),
+    _entry("sgd-momentum-under-schedule", "optimizers",
+           "SGD momentum with a decaying lr: Keras keeps each step's lr inside the velocity, torch scales the whole "
+           "buffer by the current lr",
+           tf="keras.optimizers.SGD(momentum=mu) updates v = mu*v - lr_t*g, p += v: a gradient keeps the lr of the "
+              "step it arrived in. With lr 1, 0.5, 0.25, mu 0.5 and g = 1: p = -1, -2, -2.75.",
+           torch="torch.optim.SGD(momentum=mu) updates b = mu*b + g, p -= lr_t*b: a schedule rescales all past "
+                 "gradients at once. Same inputs (ExponentialLR stepped per batch): p = -1, -1.75, -2.1875.",
+           witness=lambda: _momentum_under_schedule(),
+           expected={"tf": [-1.0, -2.0, -2.75], "torch": [-1.0, -1.75, -2.1875]},
+           snippet_tf="SGD(ExponentialDecay(1., 1, .5), momentum=.5)  # p after 3 steps of g=1: -1, -2, -2.75",
+           snippet_torch="SGD([p], lr=1., momentum=.5) + ExponentialLR(opt, .5) per step  # -1, -1.75, -2.1875",
+           evidence="keras/src/optimizers/sgd.py update_step (m = m*momentum - g*lr); torch/optim/sgd.py "
+                    "(buf = momentum*buf + g; p -= lr*buf); found by tests/test_training.py::"
+                    "test_schedule_with_momentum_differs (weights 0.0996 apart after 9 steps)",
+           mapping="none built in: feed lr_t/lr_0 * g to a constant-lr torch SGD to reproduce Keras (matches to 7.5e-8)"),
+    _entry("clipnorm-per-variable-vs-global", "optimizers",
+           "Gradient norm clipping: Keras clipnorm clips each variable by its own norm; clip_grad_norm_ clips by "
+           "the global norm",
+           tf="optimizer(clipnorm=c) rescales every variable's gradient whose own L2 norm exceeds c; "
+              "global_clipnorm=c rescales all of them by c / (global norm). Gradients [0, 3] and [4, 0] with c = 1: "
+              "clipnorm moves [0, 1] and [1, 0], global_clipnorm [0, 0.6] and [0.8, 0].",
+           torch="torch.nn.utils.clip_grad_norm_(params, c) is global (like global_clipnorm): [0, 0.6] and [0.8, 0]; "
+                 "called per parameter it reproduces clipnorm.",
+           witness=lambda: _clip_norms(),
+           expected={"tf": {"clipnorm": [[0.0, 1.0], [1.0, 0.0]], "global_clipnorm": [[0.0, 0.6], [0.8, 0.0]]},
+                     "torch": {"clip_grad_norm_": [[0.0, 0.6], [0.8, 0.0]],
+                               "clip_grad_norm_ per parameter": [[0.0, 1.0], [1.0, 0.0]]}},
+           snippet_tf="SGD(1., clipnorm=1.)  # per variable: [0,3] -> [0,1], [4,0] -> [1,0]",
+           snippet_torch="clip_grad_norm_([a, b], 1.)  # global norm 5: [0,.6], [.8,0]",
+           evidence="keras/src/optimizers/base_optimizer.py _clip_gradients (clip_by_norm per gradient) and "
+                    "global_clipnorm (clip_by_global_norm); torch/nn/utils/clip_grad.py; measured by "
+                    "tests/test_training.py::test_clipnorm_is_per_variable (weights 0.084 apart)",
+           mapping="global_clipnorm <-> clip_grad_norm_; clipnorm <-> clip_grad_norm_ on each parameter",
+           applies_to=("optim:clipnorm", "optim:global_clipnorm")),
+    _entry("clip-grad-norm-epsilon", "optimizers",
+           "Norm clipping of a tiny gradient: torch divides by norm + 1e-6, Keras by the norm",
+           tf="global_clipnorm / clipnorm scale by c / norm: [1e-6] clipped to 1e-7 is 1e-7.",
+           torch="clip_grad_norm_ scales by c / (norm + 1e-6): [1e-6] clipped to 1e-7 is 5e-8 (half), and every "
+                 "clipped gradient is shrunk by a further factor norm / (norm + 1e-6).",
+           witness=lambda: _clip_tiny(),
+           expected={"tf": {"global_clipnorm": 1e-07, "clipnorm": 1e-07}, "torch": 5e-08},
+           atol=1e-10,  # the values are ~1e-7: the module's 2e-6 slack would hide the whole difference
+           snippet_tf="SGD(1., global_clipnorm=1e-7) on g = [1e-6]  # update 1e-7",
+           snippet_torch="clip_grad_norm_([p], 1e-7) with p.grad = [1e-6]  # 5e-8",
+           evidence="torch/nn/utils/clip_grad.py (clip_coef = max_norm / (total_norm + 1e-6)); "
+                    "keras/src/optimizers/base_optimizer.py (clip_by_global_norm)",
+           mapping="none for tiny norms; for norms >> 1e-6 the relative difference is 1e-6 / norm"),
 ]
+
+
+def _momentum_under_schedule():
+    """p after 3 SGD(momentum 0.5) steps of g = 1 with lr 1, 0.5, 0.25 (a per-step exponential schedule)."""
+    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    k_opt = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(1.0, 1, 0.5), momentum=0.5)
+    var = keras.Variable(np.zeros(1, np.float32))
+    p = torch.nn.Parameter(torch.zeros(1))
+    t_opt = torch.optim.SGD([p], lr=1.0, momentum=0.5)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(t_opt, 0.5)
+    out = {"tf": [], "torch": []}
+    for _ in range(3):
+        k_opt.apply_gradients([(tf.constant([1.0]), var)])
+        out["tf"].append(float(var.numpy()[0]))
+        t_opt.zero_grad()
+        p.grad = torch.ones(1)
+        t_opt.step()
+        scheduler.step()
+        out["torch"].append(p.item())
+    return out
+
+
+def _clip_norms():
+    """The SGD(lr=1) move of two variables with gradients [0, 3] and [4, 0] under each clipping (threshold 1)."""
+    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    grads = ([0.0, 3.0], [4.0, 0.0])
+
+    def keras_moves(**clip):
+        opt = keras.optimizers.SGD(1.0, **clip)
+        vs = [keras.Variable(np.zeros(2, np.float32)) for _ in grads]
+        opt.apply_gradients([(tf.constant(g), v) for g, v in zip(grads, vs)])
+        return [_r((-v.numpy() + 0.0).tolist()) for v in vs]
+
+    def torch_moves(per_parameter):
+        ps = [torch.nn.Parameter(torch.zeros(2)) for _ in grads]
+        for q, g in zip(ps, grads):
+            q.grad = torch.tensor(g)
+        for group in ([[q] for q in ps] if per_parameter else [ps]):
+            torch.nn.utils.clip_grad_norm_(group, 1.0)
+        torch.optim.SGD(ps, lr=1.0).step()
+        return [_r((-q.detach().numpy() + 0.0).tolist()) for q in ps]
+
+    return {"tf": {"clipnorm": keras_moves(clipnorm=1.0), "global_clipnorm": keras_moves(global_clipnorm=1.0)},
+            "torch": {"clip_grad_norm_": torch_moves(False), "clip_grad_norm_ per parameter": torch_moves(True)}}
+
+
+def _clip_tiny():
+    """A gradient [1e-6] clipped to norm 1e-7 on each side."""
+    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    tf_side = {}
+    for clip in ("global_clipnorm", "clipnorm"):
+        var = keras.Variable(np.zeros(1, np.float32))
+        keras.optimizers.SGD(1.0, **{clip: 1e-7}).apply_gradients([(tf.constant([1e-6]), var)])
+        tf_side[clip] = _r(float(-var.numpy()[0]), 12)  # decimals: values ~1e-7
+    q = torch.nn.Parameter(torch.zeros(1))
+    q.grad = torch.tensor([1e-6])
+    torch.nn.utils.clip_grad_norm_([q], 1e-7)
+    return {"tf": tf_side, "torch": _r(q.grad.item(), 12)}
 
 
 def _binary_label_losses():
