@@ -68,6 +68,10 @@ class OpInfo:
     tf_ref: Callable[..., Any] | None = None  # TF's documented semantics where a catalogue entry (in `differences`)
     # says TF computes something else than `ref` (floor(x / y) for floordiv): TF is checked against it, and TF vs
     # torch only where the two references agree. Same signature as `ref`, evaluated in the test dtype.
+    tf_error: tuple[str, Callable[[str, Sample], float]] | None = None  # (catalogue id, bound(dtype, sample)) where
+    # that entry documents that TF's kernel computes less accurately than the tolerance rule assumes (float16 sums
+    # added in float16): bound is the extra absolute error of TF's result (0.0 where the rule holds); TF is checked
+    # with the rule's atol plus it, torch with the rule alone (tf_tolerance)
     variant: str = ""  # '' or a slug ('keras', 'stride2_same'); id = name-variant
     api: str = "tf"  # which TF-side API tf_fn uses: 'tf' or 'keras.ops'
     supports_grad: bool = False  # float outputs differentiable: the gradient tests compare GradientTape vs autograd
@@ -75,6 +79,11 @@ class OpInfo:
     # domain (sqrt, log: x >= 1/8) so the gradient tests need not filter out most draws; None: samples_fn
     grad_args: tuple[int, ...] | None = None  # positions of the arguments both sides differentiate (None: every
     # floating one); batch_norm inference: torch has no gradient for the running statistics
+    grad_terms: Callable[..., Any] | None = None  # elementwise ops whose derivative cancels: grad_terms(*args)
+    # (float64 reference arguments) -> per output element, the summed magnitude of the terms the local derivative
+    # is computed from. Where they cancel (gelu-tanh' = 0.5(1 + t) + ..., t = tanh(..) ~ -1) its float32 error
+    # is ~u x them, not u x |derivative|; the gradient tests then take |cotangent| x this, per element, as the
+    # floor of the tolerance's magnitude scale. None: the blanket max|cotangent| (terms of size 1)
     ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
     depth: Callable[[Sample], int] | None = None  # terms accumulated per output element (sum size, matmul K); 1 if None
     scale: Callable[[Sample], float] | None = None  # magnitude of the terms an output sums (x*g + b can cancel to ~0);
@@ -123,6 +132,16 @@ class OpInfo:
             return [dict(o) if isinstance(o, dict) else {"tf": o, "torch": o} for o in out]
         return dict(out) if isinstance(out, dict) else {"tf": out, "torch": out}
 
+    def tf_tolerance(self, dtype: str, sample: Sample, tol: Tolerance) -> Tolerance:
+        """TF's tolerance: `tol` (this op's rule for the sample) plus the `tf_error` bound, or `tol` itself."""
+        if self.tf_error is None or tol == EXACT:
+            return tol
+        entry, bound = self.tf_error
+        extra = bound(dtype_name(dtype), sample)
+        if not extra:
+            return tol
+        return Tolerance(tol.atol + extra, tol.rtol, f"{tol.reason}; TF atol +{extra:.2g}: {entry}")
+
     def tolerance(self, dtype: str, sample: Sample, expected) -> Tolerance:
         """The tolerance of one output against the float64 reference: the module rule at this op's ulps/depth.
 
@@ -163,6 +182,10 @@ class OpInfo:
             problems.append("supports_grad without a floating dtype")
         if self.grad_samples_fn is not None and not self.supports_grad:
             problems.append("grad_samples_fn without supports_grad")
+        if self.tf_error is not None and self.tf_error[0] not in self.differences:
+            problems.append(f"tf_error names {self.tf_error[0]!r}, which is not in differences {self.differences}")
+        if self.grad_terms is not None and not self.supports_grad:
+            problems.append("grad_terms without supports_grad")
         if self.grad_args is not None and (not self.supports_grad or not self.grad_args
                                            or any(not isinstance(i, int) or i < 0 for i in self.grad_args)):
             problems.append(f"grad_args {self.grad_args} needs supports_grad and non-negative argument positions")

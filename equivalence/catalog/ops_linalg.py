@@ -32,6 +32,12 @@ def _operands(draw, dtype, avoid, shapes, desc, **kwargs):
     return Sample(arrays, kwargs, desc)
 
 
+def _tf_onednn() -> bool:
+    from ..platform import observed_conditions
+
+    return bool(observed_conditions()["tf_onednn"])
+
+
 @st.composite
 def _matmul(draw, dtype, avoid, batched=False):
     m, k, n = (draw(_side(avoid), label=c) for c in "mkn")
@@ -39,6 +45,11 @@ def _matmul(draw, dtype, avoid, batched=False):
         return _operands(draw, dtype, avoid, [(m, k), (k, n)], "2d")
     batch = draw(S.broadcastable_shapes(2, min_dims=1, max_dims=2, min_side=1), label="batch")
     a, b = batch.input_shapes
+    if len(batch.result_shape) >= 2 and _tf_onednn():
+        # TF with oneDNN corrupts the heap and aborts the process when it broadcasts two or more batch dims
+        # (catalogue tf-onednn-broadcast-batch-matmul-crash, asserted there in a child process): no test survives
+        # it, so on that platform such batches are drawn already broadcast; one batch dim still broadcasts.
+        a = b = batch.result_shape
     return _operands(draw, dtype, avoid, [a + (m, k), b + (k, n)], "batched")
 
 
@@ -77,7 +88,8 @@ def _tensordot(draw, dtype, avoid):
 
 @st.composite
 def _transpose(draw, dtype, avoid):
-    shape = draw(S.shapes(min_dims=1, max_dims=4), label="shape")
+    # 4-d shapes reach 16**4 elements under thorough: fitted to what a unique array (ties avoided) can hold
+    shape = draw(S.shapes(min_dims=1, max_dims=4, max_size=S.size_limit(avoid)), label="shape")
     perm = tuple(draw(st.permutations(range(len(shape))), label="perm"))
     return _operands(draw, dtype, avoid, [shape], "permute", perm=perm)
 

@@ -37,6 +37,21 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
+_GELU_C = math.sqrt(2 / math.pi)
+
+
+def _gelu_tanh_terms(x):
+    """Magnitude of the terms gelu_tanh'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) v'(x) is computed from (t = tanh(v),
+    v = c (x + 0.044715 x^3)), as both sides' backward does: 0.5 (1 + |t|) + 0.5 |x| |v'| (1 + t^2). For x << 0,
+    t ~ -1 and both brackets cancel to ~0: t's ~1 u absolute error is multiplied by |d gelu'/dt| ~ 0.5 + |x v' t|,
+    so the result is off by ~u x these terms, not u x |gelu'| (thorough: TF 16.6 u off at x = -4.63, terms 15.3;
+    TF's float32 tanh returns exactly -1 at x = -4.875, so its gelu' is 0, 28 u off, terms 17.3)."""
+    x = np.asarray(x, np.float64)
+    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
+    dv = _GELU_C * (1 + 3 * 0.044715 * x**2)
+    return 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(x) * np.abs(dv) * (1 + t * t)
+
+
 def _max_abs_x(sample: Sample) -> float:
     """GELU = x * Phi(x): Phi is accurate to ~eps absolute, so the output error scales with |x|, not |gelu(x)|
     (NUMERICS.md: torch's exact GELU is 27% off relatively in the far negative tail, 1.2e-6 absolute)."""
@@ -62,12 +77,13 @@ def _dim(name):
 
 
 def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
-        grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None, grad_samples_fn=None):
+        grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None, grad_samples_fn=None,
+        grad_terms=None):
     return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
                   ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale, grad_args=grad_args,
-                  grad_samples_fn=grad_samples_fn)
+                  grad_samples_fn=grad_samples_fn, grad_terms=grad_terms)
 
 
 # --- convolution and pooling (channels-last samples) -------------------------------------------------------------
@@ -265,12 +281,12 @@ OPS = [
         differences=("gelu-approximate-default", "gelu-inf", "tf-float64-activation-constants")),
     _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
         torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
-        dtypes=("float32",), ulps=12, scale=_max_abs_x,
+        dtypes=("float32",), ulps=12, scale=_max_abs_x, grad_terms=_gelu_tanh_terms,
         differences=("tf-float64-activation-constants",),
         notes="half precision left out: TF computes 1 + tanh(...) in half precision (tf-half-flushes-intermediates)"),
     _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
         _ACT, torch_api="torch.nn.functional.gelu", tf_api="keras.ops.gelu", variant="keras", dtypes=("float32",),
-        ulps=12, scale=_max_abs_x, differences=("gelu-approximate-default",)),
+        ulps=12, scale=_max_abs_x, grad_terms=_gelu_tanh_terms, differences=("gelu-approximate-default",)),
     _nn("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
         torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4),
     _nn("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x / 6 + 0.5, 0, 1),

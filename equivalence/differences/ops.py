@@ -67,6 +67,9 @@ NARROWS: dict[str, frozenset] = {
     "gelu-inf": frozenset({"inf"}),
     "max-pool-nan": frozenset({"nan", "inf"}),
     "keras-layer-norm-cancellation": frozenset({"ties"}),
+    "keras-argmax-signed-zero": frozenset({"negzero"}),
+    "tf-half-sums-accumulate-in-half": frozenset(),  # asserted instead: TF's tolerance adds the bound of float16
+    # summation (OpInfo.tf_error, equivalence.catalog.ops_reduction._tf_half_sums), torch keeps the rule's
 }
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
@@ -83,6 +86,31 @@ def _grouped_conv_grads(tf, torch_side: bool = False):
     with tf.GradientTape() as tape:
         y = tf.reduce_sum(tf.nn.conv2d(xv, wv, 1, "VALID"))
     return [g.numpy().ravel() for g in tape.gradient(y, [xv, wv])]
+
+
+_BROADCAST_BMM = """
+import torch  # the suite's import order
+import tensorflow as tf
+a, b = tf.ones([16, 1, 2, 2]), tf.ones([1, 1, 2, 2])  # batch dims (16, 1) against (1, 1)
+for _ in range(50):  # one call already corrupts the heap; repeating makes the abort certain
+    r = tf.linalg.matmul(a, b)
+print(float(tf.reduce_sum(r)))
+"""
+
+
+def _tf_broadcast_batch_matmul() -> object:
+    """Run TF's broadcast batch matmul in a child process (it may crash) and report how it ended."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # inherits TF_ENABLE_ONEDNN_OPTS: the platform under test
+    proc = subprocess.run([sys.executable, "-c", _BROADCAST_BMM], capture_output=True, text=True, env=env, timeout=300)
+    if proc.returncode < 0:  # killed by a signal: SIGABRT from glibc's heap check, or SIGSEGV
+        return "crashes the process"
+    if proc.returncode != 0:
+        return f"exits {proc.returncode}: {proc.stderr.strip().splitlines()[-1][:120]}"
+    return float(proc.stdout.strip().splitlines()[-1])
 
 
 _GROUPED_CONV_GRADS = [[-0.5, -0.25, -0.5, 0.0, 0.0, 0.25, 0.0, 0.5, 1.0, 2.0, 1.0, 1.5, 0.5, 0.75, 1.5, 2.0, 1.0, 1.25],
@@ -108,7 +136,84 @@ def _sort_nan(sort, argsort) -> dict:
             for desc in (True, False) for name, fn in (("sort", sort), ("argsort", argsort))}
 
 
+_TINY32 = float(np.finfo(np.float32).tiny)  # Keras' stand-in for -0.0 is -tiny
+
+
+def _keras_argmax_signed_zero(tf) -> dict:
+    """keras.ops.argmax/argmin on TF where -0.0 meets +0.0 or -tiny, and tf.math.argmax on the first input."""
+    ops = _runtime.keras().ops
+    return {"argmax([-0., 0.])": int(ops.argmax(tf.constant([-0.0, 0.0]))),
+            "argmin([0., -0.])": int(ops.argmin(tf.constant([0.0, -0.0]))),
+            "argmax([-tiny, -0.])": int(ops.argmax(tf.constant([-_TINY32, -0.0]))),
+            "argmax([-0., 0.]) without keras": int(tf.math.argmax(tf.constant([-0.0, 0.0])))}
+
+
+def _torch_argmax_signed_zero(t) -> dict:
+    return {"argmax([-0., 0.])": int(t.argmax(t.tensor([-0.0, 0.0]))),
+            "argmin([0., -0.])": int(t.argmin(t.tensor([0.0, -0.0]))),
+            "argmax([-tiny, -0.])": int(t.argmax(t.tensor([-_TINY32, -0.0]))),
+            "argmax([-0., 0.]) without keras": int(t.argmax(t.tensor([-0.0, 0.0])))}
+
+
+def _var_sample() -> np.ndarray:
+    """The thorough profile's falsifying var[float16] input: 3.0 and 39 zeros in the slice reduced over (2, 0)."""
+    x = np.zeros((4, 2, 10), np.float16)
+    x[0, 0, 0] = 3.0
+    return x
+
+
+_HALF_COL = [1024.0, 0.5, 0.5, 0.5, 0.5]  # 1024 + 0.5 is a float16 tie: rounds back to 1024 (ulp 1)
+_BF16_COL = [256.0] + [0.5] * 8  # bfloat16 ulp at 256 is 2: 256 + 0.5 rounds back to 256
+
+
+def _tf_half_sums(tf) -> dict:
+    f16 = tf.float16
+    return {"sum([1024, 0.5 x4]) f16": float(tf.reduce_sum(tf.constant(_HALF_COL, f16))),
+            "mean(ones(4096, 2), axis=0) f16": float(tf.reduce_mean(tf.ones([4096, 2], f16), axis=0)[0]),
+            "var(3 and 39 zeros) f16": float(tf.math.reduce_variance(tf.constant(_var_sample()), axis=[2, 0])[0]),
+            "cumsum([1024, 0.5 x4])[-1] f16": float(tf.math.cumsum(tf.constant(_HALF_COL, f16))[-1]),
+            "cumsum([256, 0.5 x8])[-1] bf16": float(tf.math.cumsum(tf.constant(_BF16_COL, tf.bfloat16))[-1]),
+            "sum([256, 0.5 x8]) bf16": float(tf.reduce_sum(tf.constant(_BF16_COL, tf.bfloat16)))}
+
+
+def _torch_half_sums(t) -> dict:
+    f16 = t.float16
+    return {"sum([1024, 0.5 x4]) f16": float(t.tensor(_HALF_COL, dtype=f16).sum()),
+            "mean(ones(4096, 2), axis=0) f16": float(t.ones(4096, 2, dtype=f16).mean(0)[0]),
+            "var(3 and 39 zeros) f16": float(t.var(t.from_numpy(_var_sample()), dim=(2, 0), correction=0)[0]),
+            "cumsum([1024, 0.5 x4])[-1] f16": float(t.tensor(_HALF_COL, dtype=f16).cumsum(0)[-1]),
+            "cumsum([256, 0.5 x8])[-1] bf16": float(t.tensor(_BF16_COL, dtype=t.bfloat16).cumsum(0)[-1]),
+            "sum([256, 0.5 x8]) bf16": float(t.tensor(_BF16_COL, dtype=t.bfloat16).sum())}
+
+
 ENTRIES: list[KnownDifference] = [
+    _entry(
+        "tf-onednn-broadcast-batch-matmul-crash",
+        "Batched matmul broadcasting two batch dims: TF with oneDNN corrupts the heap and crashes; PyTorch "
+        "computes it",
+        tf="tf.linalg.matmul (BatchMatMulV2) with oneDNN on, when it broadcasts a result with two or more batch "
+           "dims, writes outside its buffers and glibc aborts the process ('free(): invalid pointer', SIGABRT) at "
+           "that call or at a later, unrelated allocation. Seen for float32 and bfloat16: [16, 1, 2, 2] @ "
+           "[1, 1, 2, 2] (and @ [1, 2, 2]) forward, [9, 1, 2, 2] @ [1, 1, 2, 2], and in the gradients of "
+           "[8, 1, 3, 3] @ [1, 1, 3, 3] and [7, 1, 3, 1] @ [1, 1, 3]; whether a given shape crashes depends on the "
+           "sizes ([8, 1, 2, 2] @ [1, 1, 2, 2] forward runs). One broadcast batch dim ([16, 2, 4] @ [1, 4, 4]) and "
+           "equal batch dims run fine. With oneDNN off (Eigen) every case is correct.",
+        torch="torch.matmul broadcasts batch dims on every CPU: ones([16, 1, 2, 2]) @ ones([1, 1, 2, 2]) sums to 128.",
+        witness=lambda: {"tf": _tf_broadcast_batch_matmul(),
+                         "torch": float(_runtime.torch().matmul(_runtime.torch().ones(16, 1, 2, 2),
+                                                                _runtime.torch().ones(1, 1, 2, 2)).sum())},
+        expected={"tf": ByPlatform("tf_onednn", {True: "crashes the process", False: 128.0}), "torch": 128.0},
+        snippet_tf="tf.linalg.matmul(tf.ones([16, 1, 2, 2]), tf.ones([1, 1, 2, 2]))  # aborts with oneDNN on",
+        snippet_torch="torch.matmul(torch.ones(16, 1, 2, 2), torch.ones(1, 1, 2, 2)).sum()  # 128",
+        evidence="found by the thorough profile (tests/test_ops.py and tests/test_grads.py matmul-batched crashed "
+                 "their xdist workers); reproduced in a child process on TF 2.21.0, TF_ENABLE_ONEDNN_OPTS=1 "
+                 "(aborts) and =0 (128.0); the witness runs it in a child process so the catalogue survives it",
+        area="numerics",
+        mapping="with oneDNN on, materialise the broadcast (tf.broadcast_to(b, [16, 1, 2, 2])) before tf.matmul, or "
+                "set TF_ENABLE_ONEDNN_OPTS=0; with oneDNN on the property tests draw two-dim batches already "
+                "broadcast (equivalence.catalog.ops_linalg) so they cannot crash",
+        applies_to=("op:matmul-batched",),
+    ),
     _entry(
         "tf-grouped-conv-grad-needs-onednn",
         "Gradients of a grouped convolution: TF on CPU computes them only with oneDNN on; PyTorch always",
@@ -680,5 +785,59 @@ ENTRIES: list[KnownDifference] = [
                  "Keras 3.15 / TF 2.21",
         mapping="use tf.math.add or the + operator when operands broadcast both ways", applies_to=("op:add-keras",),
         gotcha=True,
+    ),
+    _entry(
+        "keras-argmax-signed-zero",
+        "keras.ops.argmax/argmin on TF order -0.0 below +0.0 (so argmax([-0., 0.]) is 1); torch and tf.math: 0",
+        tf="keras.ops.argmax/argmin with the TensorFlow backend replace every -0.0 of a float tensor (ndim >= 1) by "
+           "-finfo.tiny (-1.18e-38 for float32) before tf.argmax (a workaround for JAX's flush-to-zero, "
+           "jax-ml/jax#24280): argmax([-0., 0.]) = 1, argmin([0., -0.]) = 1, and -0.0 now ties with -tiny: "
+           "argmax([-tiny, -0.]) = 0. tf.math.argmax itself compares -0.0 == 0.0 and returns the first index, 0.",
+        torch="torch.argmax/argmin (and keras.ops.argmax with the torch backend, and NumPy) compare -0.0 == 0.0 and "
+              "return the first maximal index: 0, 0, and argmax([-tiny, -0.]) = 1.",
+        witness=lambda: _both(_keras_argmax_signed_zero, _torch_argmax_signed_zero),
+        expected={"tf": {"argmax([-0., 0.])": 1, "argmin([0., -0.])": 1, "argmax([-tiny, -0.])": 0,
+                         "argmax([-0., 0.]) without keras": 0},
+                  "torch": {"argmax([-0., 0.])": 0, "argmin([0., -0.])": 0, "argmax([-tiny, -0.])": 1,
+                            "argmax([-0., 0.]) without keras": 0}},
+        snippet_tf="keras.ops.argmax(tf.constant([-0., 0.]))  # 1 (tf.math.argmax: 0)",
+        snippet_torch="torch.argmax(torch.tensor([-0., 0.]))  # tensor(0)",
+        evidence="keras/src/backend/tensorflow/numpy.py argmax/argmin ('Fix the flush-to-zero (FTZ) issue', "
+                 "tf.where(is_negative_zero, -np.finfo(dtype).tiny, x)); the torch backend calls torch.argmax as is. "
+                 "Found by the thorough profile (argmax-keras[float32] on [-0., 0.]); observed Keras 3.15 / TF 2.21 / "
+                 "torch 2.13 CPU",
+        mapping="tf.math.argmax(x, axis) (cast to int32 if needed), or x + 0.0 first (turns -0.0 into +0.0)",
+        applies_to=("op:argmax-keras",), gotcha=True,
+    ),
+    _entry(
+        "tf-half-sums-accumulate-in-half",
+        "TF's float16 sums, means, variances and float16/bfloat16 cumsums add in half precision; PyTorch in float32",
+        tf="On CPU tf.reduce_sum/reduce_mean of float16 accumulate in float16 (Eigen SumReducer<half>; only "
+           "bfloat16 sums are cast to float32), so a term under half an ulp of the running sum is lost: "
+           "sum([1024, 0.5 x4]) = 1024, and the mean of ones(4096, 2) over axis 0 is 0.5 (the running sum stops "
+           "at 2048). reduce_variance/reduce_std = mean(square(x - mean(x))) round the mean, each deviation, its "
+           "square and every partial sum to float16: var of 3.0 and 39 zeros is 0.22168 (39 squares 0.0056 added "
+           "to 8.5625, each rounding up), 1% over the exact 0.219375. tf.math.cumsum scans float16 and bfloat16 in "
+           "the input dtype. Inner-axis float16 sums are split over vector lanes and lose less.",
+        torch="torch.sum/mean/var/std/cumsum of float16 and bfloat16 accumulate in float32 and round once: 1026, "
+              "1.0, 0.21936 (the exact value in float16), 1026 and 260.",
+        witness=lambda: _both(_tf_half_sums, _torch_half_sums),
+        expected={"tf": {"sum([1024, 0.5 x4]) f16": 1024.0, "mean(ones(4096, 2), axis=0) f16": 0.5,
+                         "var(3 and 39 zeros) f16": 0.2216796875, "cumsum([1024, 0.5 x4])[-1] f16": 1024.0,
+                         "cumsum([256, 0.5 x8])[-1] bf16": 256.0, "sum([256, 0.5 x8]) bf16": 260.0},
+                  "torch": {"sum([1024, 0.5 x4]) f16": 1026.0, "mean(ones(4096, 2), axis=0) f16": 1.0,
+                            "var(3 and 39 zeros) f16": 0.2193603515625, "cumsum([1024, 0.5 x4])[-1] f16": 1026.0,
+                            "cumsum([256, 0.5 x8])[-1] bf16": 260.0, "sum([256, 0.5 x8]) bf16": 260.0}},
+        snippet_tf="tf.reduce_mean(tf.ones([4096, 2], tf.float16), axis=0)  # [0.5, 0.5]",
+        snippet_torch="torch.ones(4096, 2, dtype=torch.float16).mean(0)  # tensor([1., 1.])",
+        evidence="tensorflow/core/kernels/reduction_ops.h (CASTING_SPECIALIZATION(SumReducer, bfloat16, float) only; "
+                 "MeanReducer sums in the Scalar type) and math_ops.py reduce_variance; the var value is reproduced "
+                 "exactly by float16 rounding of every step in float64. Found by the thorough profile "
+                 "(var[float16], 1.05% off where the float32-accumulation rule allows 0.39%); observed TF 2.21 / "
+                 "torch 2.13 CPU, oneDNN on and off",
+        mapping="cast to float32 before reducing (keras.ops.sum/mean/var do) and back after",
+        applies_to=("op:sum:float16", "op:mean:float16", "op:var:float16", "op:std:float16", "op:cumsum:float16",
+                    "op:cumsum:bfloat16"),
+        area="numerics", gotcha=True,
     ),
 ]
