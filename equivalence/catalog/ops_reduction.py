@@ -5,6 +5,8 @@ The tolerance depth is the number of reduced elements, so a float32 sum over n t
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._opinfo import OpInfo
@@ -106,52 +108,77 @@ def _unit(_sample) -> float:
     return 1.0
 
 
-# TF's CPU kernels add float16 terms in float16 (catalogue tf-half-sums-accumulate-in-half): reduce_sum/reduce_mean
-# use Eigen's SumReducer<half> (tensorflow/core/kernels/reduction_ops.h casts only bfloat16 sums to float32), so
-# reduce_variance/reduce_std (mean(square(x - mean(x))), math_ops.py) round the mean, each deviation, its square and
-# every partial sum to float16; cumsum scans float16 and bfloat16 in the input dtype. The tolerance rule assumes
-# float32 accumulation (torch's), so TF's result gets, on top of it, the classical bound valid for any summation
-# order: each term passes through at most n - 1 roundings, so the sum is off by at most ((1 + u)^(n-1) - 1) sum|x_i|
-# (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 4.2), u = eps / 2 of the input dtype.
-# Observed: var of 3.0 and 39 zeros is 0.22168 in TF (float16 accumulation of 39 squares 0.0056 onto 8.5625, each
-# rounding up by 0.28 ulp), 1.05% over the exact 0.219375, which the bound (2.1%) covers and the rule (0.39%) not.
-_HALF_UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8}  # unit roundoff
+# Where the tolerance rule's model (half dtypes accumulated in float32, rounding errors growing like sqrt(depth))
+# does not hold, OpInfo.error_bound gives a side's result the classical bound of its algorithm on top of the rule:
+# a sum of n terms in any order, each term passing through at most n - 1 roundings of unit u, is off by at most
+# g(n - 1) sum|x_i|, g(k) = (1 + u)^k - 1 (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., 4.2).
+#  * TF adds float16 in float16 (catalogue tf-half-sums-accumulate-in-half): reduce_sum/reduce_mean use Eigen's
+#    SumReducer<half> (tensorflow/core/kernels/reduction_ops.h casts only bfloat16 sums to float32), cumsum scans
+#    float16 and bfloat16 in the input dtype. Observed (thorough seed 1): var[float16] of 3.0 and 39 zeros is
+#    0.22168, 1.05% over the exact 0.219375 (39 squares 0.0056 added to 8.5625 in float16, each rounding up by
+#    0.28 ulp); the rule allows 0.39%, this bound 1.9%.
+#  * var/std are two-pass (TF: mean(square(x - mean(x))), math_ops.py; torch: std_var_all_cpu for full reductions,
+#    Welford otherwise), and both sides have paths that add the squared deviations one after the other (TF: reducing
+#    outer axes; torch: full reductions). The drawn arrays' background is one repeated edge value, whose squared
+#    deviations all round alike, so the error grows like n * u, not sqrt(n) * u. Observed (thorough seed 2):
+#    torch var[float64] of 1.5 and 479 zeros is 4.5e-14 relative off (reproduced exactly by a serial float64 sum),
+#    the rule allows 2.0e-14; std[float64] of 9.0 and 2155 zeros 8.5e-14 (rule 4.2e-14); TF var[float32] over axis 0
+#    of 1.5 and 1999 zeros 7.6e-5 (rule 2.2e-5).
+_UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64": 2.0**-53}  # unit roundoff
+# var/std per side and dtype: units of (the mean's sum, the mean's rounding, the sum of squared deviations). TF sums
+# float16 in float16 and bfloat16 in float32 (rounding the mean to bfloat16); torch computes half dtypes in float32
+# and float32 in double (CPU acc_type), from a float32 mean on the full-reduction path. The deviations and squares
+# themselves are rounded once or twice in the dtype each side computes in: the rule's 4 ulps of the result cover it.
+_VAR_UNITS = {
+    "tf": {d: (_UNIT["float32"] if d == "bfloat16" else _UNIT[d], _UNIT[d],
+               _UNIT["float32"] if d == "bfloat16" else _UNIT[d]) for d in _UNIT},
+    "torch": {"float16": (2.0**-24,) * 3, "bfloat16": (2.0**-24,) * 3, "float32": (2.0**-24, 2.0**-24, 2.0**-53),
+              "float64": (2.0**-53,) * 3},
+}
 
 
-def _tf_half_sums(kind, dtypes=("float16",)):
-    """(catalogue id, bound(dtype, sample)): the extra error of TF's `kind` (sum, mean, var, std, cumsum) in `dtypes`.
+def _g(u: float, k: int) -> float:
+    """Relative error bound of k roundings of unit u: (1 + u)^k - 1."""
+    return math.expm1(k * math.log1p(u))
 
-    var: TF's mean m' is off by dm <= g(n + 1) mean|x| (n - 1 roundings in the sum, the division by half(n), its
-    rounding); mean((x - m')^2) = var + (m' - m)^2 exactly, and x - m', its square and the sum add n + 2 roundings:
-    |var' - var| <= g(n + 2) (var + dm^2) + dm^2 (g(k) = (1 + u)^k - 1). std: |sqrt(a) - sqrt(b)| <= |a - b| / sqrt(b)
-    and <= sqrt|a - b|. Outputs that are NaN or inf (non-finite terms) are compared by position, not bounded here.
-    """
-    def bound(dtype, sample) -> float:
+
+def _accumulation_bound(kind):
+    """OpInfo.error_bound of a reduction `kind` (sum, mean, cumsum, var, std), see the comment above."""
+    def bound(side, dtype, sample) -> float:
+        """serial/half-precision accumulation bound (ops_reduction; TF float16: tf-half-sums-accumulate-in-half)"""
         x, n = as_reference(sample.args[0]), reduced_size(sample)
-        if dtype not in dtypes or x.size == 0 or n < 2:
+        if dtype not in _UNIT or x.size == 0 or n < 2:
             return 0.0
-        axis, u = sample.kwargs.get("axis"), _HALF_UNIT[dtype]
-        g = lambda k: (1.0 + u) ** k - 1.0  # noqa: E731 - relative error of k roundings
+        axis = sample.kwargs.get("axis")
         with np.errstate(all="ignore"):
             if kind == "cumsum":
-                b = g(n - 1) * np.cumsum(np.abs(x), axis=axis)
-            else:
+                if side != "tf" or dtype not in ("float16", "bfloat16"):
+                    return 0.0
+                b = _g(_UNIT[dtype], n - 1) * np.cumsum(np.abs(x), axis=axis)
+            elif kind in ("sum", "mean"):
+                if side != "tf" or dtype != "float16":
+                    return 0.0
                 mean_abs = np.mean(np.abs(x), axis=axis, keepdims=True)
-                if kind in ("sum", "mean"):
-                    b = g(n - 1) * mean_abs * (n if kind == "sum" else 1)
-                else:
-                    dm, var = g(n + 1) * mean_abs, np.var(x, axis=axis, keepdims=True)
-                    b = g(n + 2) * (var + dm * dm) + dm * dm
-                    if kind == "std":
-                        b = np.minimum(np.sqrt(b), b / np.sqrt(var))
-        b = np.asarray(b)[np.isfinite(b)]
+                b = _g(_UNIT[dtype], n - 1) * mean_abs * (n if kind == "sum" else 1)
+            else:  # var = mean((x - m')^2) = exact var + (m' - m)^2, m' the side's mean, then the serial sum's error
+                mean_sum, mean_round, squares = _VAR_UNITS[side][dtype]
+                dm = ((1 + _g(mean_sum, n - 1)) * (1 + mean_round) ** 2 - 1) * np.mean(np.abs(x), axis=axis,
+                                                                                         keepdims=True)
+                var = np.var(x, axis=axis, keepdims=True)
+                b = _g(squares, n - 1) * (var + dm * dm) + dm * dm
+                if kind == "std":  # |sqrt(a) - sqrt(b)| <= |a - b| / sqrt(b) and <= sqrt|a - b|
+                    b = np.minimum(np.sqrt(b), b / np.sqrt(var))
+        b = np.asarray(b)[np.isfinite(b)]  # NaN/inf outputs (non-finite terms) are compared by position
         return float(b.max()) if b.size else 0.0
 
-    return ("tf-half-sums-accumulate-in-half", bound)
+    return bound
+
+
+_HALF_SUMS = ("tf-half-sums-accumulate-in-half",)
 
 
 def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=None, variant="", grad=True,
-         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size, scale=None, tf_error=None):
+         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size, scale=None, error_bound=None):
     """One reduction OpInfo (default inputs: any axis spec, keepdims drawn, empty dims included)."""
     return OpInfo(
         name=name, family="reduction", torch_fn=torch_fn, tf_fn=_tf_reduce(tf_api) if isinstance(tf_api, str)
@@ -159,7 +186,7 @@ def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=No
         torch_api=torch_api, tf_api=tf_api if isinstance(tf_api, str) else tf_api[0], variant=variant,
         api="keras.ops" if (tf_api if isinstance(tf_api, str) else tf_api[0]).startswith("keras.") else "tf",
         supports_grad=grad, exact=exact, result_dtype=result_dtype, notes=notes, depth=depth, scale=scale,
-        tf_error=tf_error, differences=differences + ((tf_error[0],) if tf_error else ()),
+        error_bound=error_bound, differences=differences,
     )
 
 
@@ -177,12 +204,12 @@ _PROD_DTYPES = ("float32", "float64", "bfloat16") + INTS  # float16 (max 65504 <
 
 OPS = [
     _red("sum", _torch_reduce("sum"), "tf.math.reduce_sum", _np_reduce(np.sum), torch_api="torch.sum",
-         dtypes=NUMERIC, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",),
-         tf_error=_tf_half_sums("sum")),
+         dtypes=NUMERIC, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",) + _HALF_SUMS,
+         error_bound=_accumulation_bound("sum")),
     _red("sum", _torch_reduce("sum"), "keras.ops.sum", _np_reduce(np.sum), torch_api="torch.sum", variant="keras",
          dtypes=("float32", "int32"), result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
     _red("mean", _torch_reduce("mean"), "tf.math.reduce_mean", _np_reduce(np.mean), torch_api="torch.mean",
-         tf_error=_tf_half_sums("mean")),
+         differences=_HALF_SUMS, error_bound=_accumulation_bound("mean")),
     _red("mean", _torch_reduce("mean"), "keras.ops.mean", _np_reduce(np.mean), torch_api="torch.mean",
          variant="keras", dtypes=("float32",)),
     _red("prod", _torch_prod, "tf.math.reduce_prod", _np_reduce(np.prod), torch_api="torch.prod",
@@ -203,12 +230,15 @@ OPS = [
          torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
          differences=("argmax-nan",)),
     _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
-         differences=("var-default-correction", "squares-overflow"), tf_error=_tf_half_sums("var"),
+         differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
+         error_bound=_accumulation_bound("var"),
          notes="torch called with correction=0 (TF's estimator)"),
     _red("var", _torch_var("var"), "keras.ops.var", _np_reduce(np.var), torch_api="torch.var", variant="keras",
-         dtypes=("float32",), differences=("var-default-correction", "squares-overflow")),
+         dtypes=("float32",), differences=("var-default-correction", "squares-overflow"),
+         error_bound=_accumulation_bound("var")),
     _red("std", _torch_var("std"), "tf.math.reduce_std", _np_reduce(np.std), torch_api="torch.std",
-         differences=("var-default-correction", "squares-overflow"), tf_error=_tf_half_sums("std")),
+         differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
+         error_bound=_accumulation_bound("std")),
     _red("logsumexp", _torch_reduce("logsumexp"), "tf.math.reduce_logsumexp", _np_logsumexp,
          torch_api="torch.logsumexp", dtypes=("float32", "float64"), samples_fn=reduction(), scale=_unit),
     _red("logsumexp", _torch_reduce("logsumexp"), "keras.ops.logsumexp", _np_logsumexp,
@@ -219,8 +249,8 @@ OPS = [
          dtypes=("bool",), grad=False),
     _red("cumsum", _torch_axis("cumsum"), ("tf.math.cumsum", _tf_axis("tf.math.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", dtypes=NUMERIC, samples_fn=_SCAN,
-         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",),
-         tf_error=_tf_half_sums("cumsum", ("float16", "bfloat16"))),
+         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",) + _HALF_SUMS,
+         error_bound=_accumulation_bound("cumsum")),
     _red("cumsum", _torch_axis("cumsum"), ("keras.ops.cumsum", _tf_axis("keras.ops.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
          samples_fn=_SCAN),

@@ -69,7 +69,7 @@ NARROWS: dict[str, frozenset] = {
     "keras-layer-norm-cancellation": frozenset({"ties"}),
     "keras-argmax-signed-zero": frozenset({"negzero"}),
     "tf-half-sums-accumulate-in-half": frozenset(),  # asserted instead: TF's tolerance adds the bound of float16
-    # summation (OpInfo.tf_error, equivalence.catalog.ops_reduction._tf_half_sums), torch keeps the rule's
+    # summation (OpInfo.error_bound, equivalence.catalog.ops_reduction._accumulation_bound), torch keeps the rule's
 }
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
