@@ -211,6 +211,13 @@ REGRESSIONS = [
     # keras.ops.argmax on TF turns -0.0 into -tiny: argmax([-0., 0.]) = 1 where NumPy and torch give 0
     pytest.param("argmax-keras", "float32", Sample((np.array([-0.0, 0.0], np.float32),), {"axis": 0}, "reduce"),
                  "keras-argmax-signed-zero", id="argmax-keras-float32-signed-zero"),
+    # thorough on the AVX2-machine setting: reference bugs, both frameworks were right. NumPy's fast sqrt path also
+    # takes a broadcast (stride-0) exponent: [-inf, -inf] ** 0.5 gave NaN, both sides inf.
+    pytest.param("pow", "float16", Sample((np.array([-np.inf, -np.inf], np.float16), np.array(0.5, np.float16)), {},
+                                          "broadcast"), None, id="pow-float16-neg-inf-sqrt-broadcast"),
+    # x / 6 + 0.5 cancelled near x = -3 (43 ulps off in float64); both sides compute (x + 3) / 6
+    pytest.param("hard_sigmoid", "float64", Sample((np.array(-2.984375),), {}, "unary"), None,
+                 id="hard_sigmoid-float64-near-minus-3"),
 ]
 
 

@@ -62,9 +62,10 @@ _DIVISION = by_kind(binary(rhs_avoid=()), binary(-50, 50, rhs_avoid=("zero",)))
 def _pow(x, y):
     """np.power without NumPy's 0-d-exponent fast path (x ** 0.5 -> sqrt(x)), which gives sqrt(-inf) = nan and
     sqrt(-0) = -0 where IEEE 754 pow, and both frameworks with a tensor exponent, give +inf and +0 (found by
-    hypothesis: pow(-inf, 0.5) = inf on both sides, ref nan)."""
+    hypothesis: pow(-inf, 0.5) = inf on both sides, ref nan). A broadcast (stride-0) exponent takes the fast path
+    too (thorough: float16 [-inf, -inf] ** 0.5), so the exponent is copied into its own contiguous array."""
     x, y = np.broadcast_arrays(x, y)
-    return np.power(x.reshape(-1), y.reshape(-1)).reshape(x.shape)
+    return np.power(x.reshape(-1).copy(), y.reshape(-1).copy()).reshape(x.shape)
 
 
 _POW = by_kind(binary(), binary(-4, 4, rhs=(0, 6), rhs_avoid=("negative", "huge")))
