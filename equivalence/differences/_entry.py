@@ -174,8 +174,19 @@ class KnownDifference:
 
     @property
     def platform_conditions(self) -> tuple[str, ...]:
-        """The platform conditions this entry's expectation depends on (empty for most entries)."""
-        return tuple(sorted({v.condition for v in self.expected.values() if isinstance(v, ByPlatform)}))
+        """The platform conditions this entry's expectation depends on (empty for most entries); a ByPlatform
+        value may itself be a ByPlatform on another condition (an effect that needs two conditions at once)."""
+        found: set[str] = set()
+
+        def visit(value):
+            if isinstance(value, ByPlatform):
+                found.add(value.condition)
+                for _, inner in value.variants():
+                    visit(inner)
+
+        for value in self.expected.values():
+            visit(value)
+        return tuple(sorted(found))
 
     def expected_on(self, conditions: dict[str, Any] | None = None) -> dict[str, Any]:
         """{'tf', 'torch'} documented values for a platform (default: the one this process runs on), normalised."""
@@ -183,8 +194,12 @@ class KnownDifference:
             from ..platform import observed_conditions
 
             conditions = observed_conditions()
-        return {side: normalise(v.select(conditions) if isinstance(v, ByPlatform) else v)
-                for side, v in self.expected.items()}
+        def resolve(value):
+            while isinstance(value, ByPlatform):
+                value = value.select(conditions)
+            return normalise(value)
+
+        return {side: resolve(v) for side, v in self.expected.items()}
 
     def variants(self) -> list[tuple[dict[str, tuple], dict[str, Any]]]:
         """({condition: values}, expected) for every distinct platform expectation; [({}, expected)] when plain.

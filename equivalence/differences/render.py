@@ -103,6 +103,8 @@ def _md_table(pairs: list[tuple[str, str, str]]) -> list[str]:
 
 def variant_label(conditions: dict[str, tuple]) -> str:
     """'TF oneDNN off' / 'torch CPU capability AVX2 or DEFAULT' for one platform variant."""
+    if all(set(values) == set(_platform.CONDITIONS[name]) for name, values in conditions.items()):
+        return "every other platform"  # the complement of the other variants (labels list values per condition)
     parts = []
     for name, values in conditions.items():
         shown = " or ".join(("on" if v else "off") if isinstance(v, bool) else str(v) for v in values)

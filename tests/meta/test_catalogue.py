@@ -208,3 +208,23 @@ def test_catalogue_is_large_and_covers_every_area():
     assert len(DIFFERENCES) >= 50, f"only {len(DIFFERENCES)} entries"
     missing = set(AREAS) - {d.area for d in DIFFERENCES}
     assert not missing, f"areas with no entry: {sorted(missing)}"
+
+
+def test_nested_platform_expectation_needs_both_conditions(monkeypatch):
+    """A ByPlatform inside a ByPlatform (an effect that needs two conditions at once, like oneDNN on AND its
+    AVX-512 kernels) is asserted per platform and rendered as one variant per distinct expectation."""
+    from equivalence import platform
+    from equivalence.differences import ByPlatform
+
+    entry = _fake("nested-platform", {"tf": "crashes", "torch": 1},
+                  {"tf": ByPlatform("tf_onednn", {True: ByPlatform("onednn_cpu_isa", {"AVX512": "crashes",
+                                                                                        ("AVX2", "SSE41"): 1}),
+                                                  False: 1}),
+                   "torch": 1})
+    assert entry.platform_conditions == ("onednn_cpu_isa", "tf_onednn")
+    for conditions, stale in ((_on(), []), (_on(onednn_cpu_isa="AVX2"), ["tf"]), (_on(tf_onednn=False), ["tf"])):
+        monkeypatch.setattr(platform, "observed_conditions", lambda c=conditions: c)
+        assert entry.stale_sides(entry.observe()) == stale, conditions
+    labels = [cond for cond, values in entry.variants() if values["tf"] == "crashes"]
+    assert labels == [{"onednn_cpu_isa": ("AVX512",), "tf_onednn": (True,)}]
+    assert len(entry.variants()) == 2  # "crashes" on oneDNN AVX-512, 1 everywhere else
