@@ -1,9 +1,9 @@
 """Root conftest: hooks only (profiles, report header, isolation, gpu gating; plugins for reports/catalogue/gpu).
 
 Hypothesis profiles: `ci` (the default everywhere: derandomized and without an example database, so two runs of
-the README's command draw the same examples and give the same verdict), `dev` (random draws, a new search each
-run: for hunting false alarms), `thorough` (exhaustive, for upgrade verification). Pick one with
-`--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
+the README's command draw the same examples and give the same verdict; each test item from its own seed, see
+pytest_runtest_call), `dev` (random draws, a new search each run: for hunting false alarms), `thorough`
+(exhaustive, for upgrade verification). Pick one with `--hypothesis-profile NAME` or HYPOTHESIS_PROFILE=NAME.
 No framework is imported here at collection time: tests and fixtures import them.
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, is_hypothesis_test, seed, settings
 
-from equivalence import _runtime, platform
+from equivalence import _runtime, platform, strategies
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.function_scoped_fixture])
@@ -46,6 +46,19 @@ def pytest_report_header(config):
     return [f"equivalence: {vers}", f"hypothesis profile: {settings.get_current_profile_name()}",
             f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')} OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}",
             *platform.header_lines()]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    """Derandomized profiles (ci): each hypothesis test item draws from its own seed (strategies.case_seed),
+    not from one stream shared by all parametrizations of the test. An explicit @seed on a test wins."""
+    test = getattr(item, "obj", None)
+    if not is_hypothesis_test(test) or not test._hypothesis_internal_use_settings.derandomize:
+        return
+    if test._hypothesis_internal_use_seed is not None and not getattr(test, "_seeded_per_case", False):
+        return
+    seed(strategies.case_seed(test, item.nodeid, item.config.getoption("hypothesis_seed")))(test)
+    test._seeded_per_case = True
 
 
 def pytest_runtest_setup(item):

@@ -12,6 +12,7 @@ COMMANDS = {
     "bench-report": ("equivalence.bench.report", "turn pytest-benchmark JSON into a TF/torch ratio report"),
     "defaults": ("equivalence.defaults", "write or check the constructor-defaults snapshot"),
     "platform": ("equivalence.platform", "print this machine's platform (CPU, ISA, oneDNN, torch capability, BLAS)"),
+    "selfcheck": ("equivalence.selfcheck.runner", "mutation self-check: inject small framework changes, report caught/missed"),
 }
 
 

@@ -82,6 +82,12 @@ class Comparison:
     max_rel: float = 0.0
     max_rel_index: tuple | None = None
     max_ulp: int | None = None
+    worst_over_tol: float = 0.0  # max over elements of |a - b| / allowed (> 1: outside the tolerance)
+    worst_index: tuple | None = None  # where that is, with the values and the tolerance there
+    worst_a: float | None = None
+    worst_b: float | None = None
+    worst_diff: float = 0.0
+    allowed_at_worst: float = 0.0
     nan_mismatch: int = 0
     inf_mismatch: int = 0
     shape_mismatch: bool = False
@@ -94,11 +100,10 @@ class Comparison:
 
     def record(self) -> dict[str, Any]:
         """The measured figures as plain JSON-able data (for run reports)."""
-        worst = self.max_abs / (self.tol.atol + self.tol.rtol * abs(self.value_b or 0.0)) if self.tol.atol or self.tol.rtol else (0.0 if self.max_abs == 0 else float("inf"))
         return {
             "what": self.what, "a": self.label_a, "b": self.label_b, "ok": self.ok,
             "max_abs": float(self.max_abs), "max_rel": float(self.max_rel),
-            "atol": self.tol.atol, "rtol": self.tol.rtol, "error_over_tol": float(worst),
+            "atol": self.tol.atol, "rtol": self.tol.rtol, "error_over_tol": float(self.worst_over_tol),
             "n_bad": int(self.n_bad), "n_total": int(self.n_total), "dtype": self.dtype_b,
         }
 
@@ -118,6 +123,11 @@ class Comparison:
                 f"{self.label_a}={self.value_a!r} {self.label_b}={self.value_b!r}"
             )
             lines.append(f"  max rel err {self.max_rel:.3g} at {self.max_rel_index}" + (f"; max ULP {self.max_ulp}" if self.max_ulp is not None else ""))
+        if self.n_bad and self.worst_index is not None:
+            lines.append(
+                f"  worst against its tolerance at {self.worst_index}: {self.label_a}={self.worst_a!r} "
+                f"{self.label_b}={self.worst_b!r}, |diff| {self.worst_diff:.3g} > allowed "
+                f"{self.allowed_at_worst:.3g} there ({self.worst_over_tol:.3g}x)")
         lines.append(f"  nan mismatch: {self.nan_mismatch}  inf mismatch: {self.inf_mismatch}")
         if self.context:
             lines.append(self.context)
@@ -126,7 +136,8 @@ class Comparison:
 
 def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: str = "actual",
             label_b: str = "expected", check_dtype: bool = False, context: str = "") -> Comparison:
-    """Compare elementwise: |a-b| <= atol + rtol*|b|, NaN where NaN, same infinities; record the figures."""
+    """Compare elementwise: |a-b| <= atol + rtol*max(|b|, tol.terms), NaN where NaN, same infinities; record the
+    figures (the tolerance is per element when `tol.terms` is, and the report shows it at the worst element)."""
     a, b = to_numpy(actual), to_numpy(expected)
     c = Comparison(what, label_a, label_b, tol, a.shape, b.shape, dtype_name(a.dtype), dtype_name(b.dtype), context=context)
     c.dtype_mismatch = check_dtype and a.dtype != b.dtype
@@ -153,8 +164,14 @@ def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: 
     diff = np.where(finite, diff, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(finite & (b64 != 0), diff / np.abs(b64), np.where(diff > 0, np.inf, 0.0))
-    bad = diff > tol.atol + tol.rtol * np.abs(np.where(finite, b64, 0.0))
+    allowed = np.broadcast_to(tol.allowed(np.where(finite, b64, 0.0)), diff.shape)
+    bad = diff > allowed
     c.n_bad = int(bad.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        over = np.where(diff > 0, diff / allowed, 0.0)
+    k = np.unravel_index(int(np.argmax(over)), over.shape)
+    c.worst_over_tol, c.worst_index, c.allowed_at_worst = float(over[k]), tuple(int(v) for v in k), float(allowed[k])
+    c.worst_a, c.worst_b, c.worst_diff = a[k].item(), b[k].item(), float(diff[k])
     i = np.unravel_index(int(np.argmax(diff)), diff.shape)
     c.max_abs, c.max_abs_index = float(diff[i]), tuple(int(v) for v in i)
     c.value_a, c.value_b = a[i].item(), b[i].item()

@@ -6,13 +6,17 @@ so edge cases are drawn in every run, not only when hypothesis happens to find t
 in the catalogue) removes the kinds it must not see with ``avoid=`` - e.g. ``avoid={"nan"}`` for an op whose NaN
 behaviour is documented separately - and never by skipping the test.
 
-Sizes follow the hypothesis profile: small arrays under ``ci``/``dev``, wide ones under ``thorough``.
+Sizes follow the hypothesis profile: small arrays under ``ci``/``dev``, wide ones under ``thorough``. Sample builders
+take every size from here (``shapes``, ``broadcastable_shapes``, ``side`` for one dimension, ``amount`` for k, reps or
+pad widths, ``indices``): empty arrays (the 'empty' kind) are then drawn in each case's first example and rarely
+after, and edge mode (``edge_cases``) can give every array the whole edge pool whatever the builder.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import functools
+import hashlib
 import math
 
 import numpy as np
@@ -29,15 +33,37 @@ ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
 EDGE_KINDS = frozenset({"zero", "negzero", "nan", "inf", "huge", "tiny", "subnormal", "ties", "half", "negative",
                         "empty"})  # empty: zero-size dims (read by the shape strategies of the sample builders)
 _WIDTH = {"float16": 16, "bfloat16": 32, "float32": 32, "float64": 64}
-# Edge mode (edge_cases()): shapes and arrays are fixed - every edge value of the dtype, each twice in a row - so a
-# deterministic test meets all of them in every op, whatever the sample builder; other draws (axes, kwargs) stay.
+# Edge mode (edge_cases()): sizes and arrays are fixed - every array holds every edge value of the dtype, each twice
+# in a row - so a deterministic test meets all of them in every op, whatever sizes the sample builder asks for
+# (through shapes, broadcastable_shapes, side, amount, indices); other draws (axes, kwargs) stay.
 _EDGE_MODE = contextvars.ContextVar("edge_mode", default=False)
 _REGULAR = (-7.0, -3.0, 0.25, 3.0, 7.0)  # plain operands next to the edges: negative ones for floor division/mod
 
 
+def case_seed(test, nodeid: str, salt=None) -> int:
+    """The hypothesis seed of one test item of `test` (a @given function) under a derandomized profile.
+
+    Hypothesis derandomizes from the test function's digest alone, so every parametrization of a test would draw
+    the same examples (ci: every unary float32 op the same six). Mixing in the item's node id (and `salt`, the
+    --hypothesis-seed option when given) gives each case its own examples, the same ones every run and on every
+    xdist worker. Applied by the root conftest's pytest_runtest_call hook.
+    """
+    digest = hashlib.sha256(_function_digest(test.hypothesis.inner_test) + nodeid.encode() + repr(salt).encode())
+    return int.from_bytes(digest.digest()[:16], "big")
+
+
+@functools.cache
+def _function_digest(fn) -> bytes:
+    """hypothesis' digest of a test function (its source and signature), once per function: it reads the source."""
+    from hypothesis.internal.reflection import function_digest
+
+    return function_digest(fn)
+
+
 @contextlib.contextmanager
 def edge_cases():
-    """Within this block shapes(), broadcastable_shapes() and arrays() give fixed edge-value arrays (see edge_array)."""
+    """Within this block the size strategies (shapes, broadcastable_shapes, side, amount, indices) and arrays() give
+    fixed sizes and edge-value arrays (see edge_array): every array holds the whole pool."""
     token = _EDGE_MODE.set(True)
     try:
         yield
@@ -74,6 +100,7 @@ def max_side() -> int:
     return 16 if is_wide() else 4
 
 
+@functools.cache
 def _finfo(name: str):
     """np.finfo, or ml_dtypes.finfo for bfloat16 (numpy does not know it)."""
     if name == "bfloat16":
@@ -149,8 +176,9 @@ def elements(dtype: str, *, lo: float = -10.0, hi: float = 10.0, avoid=()) -> st
         if "zero" in avoid:  # e.g. integer divisors: 0 raises in both frameworks
             regular = regular.filter(lambda v: v != 0)
     else:
+        smallest_normal = float(_finfo(name).smallest_normal)  # hypothesis refuses subnormals outside [lo, hi]
         regular = st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=_WIDTH[name],
-                            allow_subnormal="subnormal" not in avoid)
+                            allow_subnormal="subnormal" not in avoid and lo < smallest_normal and hi > -smallest_normal)
         if name in ("float16", "bfloat16"):
             regular = regular.map(lambda v: _round_to(name, [v])[0])
         if "zero" in avoid:  # no zero at all, as for integers: hypothesis draws 0.0 often (reciprocal poles)
@@ -195,30 +223,160 @@ def fit_shape(shape: tuple, max_size: int | None, min_side: int) -> tuple:
     return tuple(shape)
 
 
+def _rarely() -> st.SearchStrategy[bool]:
+    """True in the simplest draw, which hypothesis tries first, and then with probability 2**-16 (derandomized
+    profiles) or 1/16 (random ones): how the 'empty' kind is drawn. ci's few examples per case then meet one empty
+    array each, the first, instead of spending half their draws on arrays without values (ci is derandomized);
+    dev and thorough keep drawing empties of every shape. Booleans, not integers: hypothesis also draws integers
+    from the constants of the source code, where 0 is frequent."""
+    return _rare_flag(16 if settings().derandomize else 4)
+
+
+@functools.cache
+def _rare_flag(bits: int) -> st.SearchStrategy[bool]:
+    return st.tuples(*[st.booleans()] * bits).map(lambda bs: not any(bs))
+
+
+@st.composite
+def _empty_shape(draw, shapes_with_a_dim):
+    """A shape of `shapes_with_a_dim` with one side set to 0."""
+    shape = draw(shapes_with_a_dim, label="shape")
+    axis = draw(st.integers(0, len(shape) - 1), label="empty_axis")
+    return shape[:axis] + (0,) + shape[axis + 1:]
+
+
+@st.composite
+def _maybe_empty(draw, full, empty):
+    """`empty` when _rarely() says so, else `full` (see _rarely)."""
+    return draw(empty if draw(_rarely(), label="empty") else full)
+
+
+def _edge_side_for(rank: int) -> int:
+    """Smallest side >= 2 of which `rank` hold the doubled edge pool (an edge-mode shape's whole size)."""
+    side = 2
+    while side**rank < _edge_side():
+        side += 1
+    return side
+
+
+def side(lo: int = 0, hi: int | None = None, *, rank: int = 1) -> st.SearchStrategy[int]:
+    """One side of a sample's array (matmul's m, k, n; a kernel; a batch), in [lo, hi] (hi: max_side() if None).
+
+    0 (lo = 0: an empty array, the 'empty' kind) is drawn as shapes() draws it: in the simplest example, rarely
+    after. Edge mode fixes the side at the smallest value >= max(lo, 2) of which `rank` (the rank of the array it
+    sizes) hold the doubled edge pool: such an array meets every edge value, contractions have K >= 2 and windows
+    slide. `hi` bounds random draws only: an edge-mode side may exceed it.
+    """
+    return _side(lo, hi, rank, _profile_state())
+
+
+@functools.lru_cache(maxsize=1024)
+def _side(lo, hi, rank, state):
+    """side(), built once per argument and profile state (see _arrays)."""
+    if _EDGE_MODE.get():
+        return st.just(max(lo, _edge_side_for(rank)))
+    full = st.integers(max(lo, 1), max_side() if hi is None else hi)
+    return full if lo > 0 else _maybe_empty(full, st.just(0))
+
+
+def amount(lo: int, hi: int, *, empties: bool = True) -> st.SearchStrategy[int]:
+    """An op parameter in [lo, hi] that sets how much of the input reaches the result: top-k's k, tile reps, pad
+    widths. With `empties` (0 gives an empty result: k, reps, repeats) 0 is drawn as side() draws it. Edge mode
+    fixes it at hi, the most edge values reaching the result."""
+    if _EDGE_MODE.get():
+        return st.just(hi)
+    if lo > 0 or not empties:
+        return st.integers(lo, hi)
+    return _maybe_empty(st.integers(1, hi), st.just(0)) if hi > 0 else st.just(0)
+
+
+def indices(bound: int, shape) -> st.SearchStrategy[np.ndarray]:
+    """int64 indices in [0, bound) of a fixed `shape` (gather, take_along_axis, one_hot). Edge mode: every index,
+    last first and repeated as far as the shape goes, so each element of an edge array is picked."""
+    if _EDGE_MODE.get():
+        return st.just(np.resize(np.arange(bound, dtype=np.int64)[::-1], shape))
+    return hnp.arrays(np.int64, shape, elements=st.integers(0, bound - 1))
+
+
 def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side_: int | None = None,
            max_size: int | None = None):
-    """Array shapes; sides of 0 (empty tensors) and 1 (broadcasting) are included unless min_side excludes them.
+    """Array shapes; size-1 sides (broadcasting) always, size-0 sides (empty arrays) unless min_side excludes them,
+    drawn as _rarely() says: in the simplest example, rarely after.
 
     `max_size` bounds the number of elements (largest sides halved to fit): `size_limit(avoid)` for unique arrays.
+    `max_side_` bounds random draws; edge mode gives every shape the whole pool (two identical rows of it).
     """
+    return _shapes(min_dims, max_dims, min_side, max_side_, max_size, _profile_state())
+
+
+def _profile_state() -> tuple:
+    """What the size strategies read from the active profile and mode: built strategies are cached per state."""
+    return max_side(), settings().derandomize, _EDGE_MODE.get()
+
+
+@functools.lru_cache(maxsize=1024)
+def _shapes(min_dims, max_dims, min_side, max_side_, max_size, state):
+    """shapes(), built once per argument and profile state (see _arrays)."""
     if _EDGE_MODE.get():  # two identical rows (ties along every axis) of the whole pool
         ndim = max(min_dims, min(2, max_dims))
-        last = _edge_side() if max_side_ is None else max(min(_edge_side(), max_side_), min_side)
+        last = max(_edge_side(), min_side)
         return st.just(fit_shape((max(2, min_side),) * (ndim - 1) + (last,) if ndim else (), max_size, min_side))
-    drawn = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                             max_side=max_side() if max_side_ is None else max_side_)
+    top = max_side() if max_side_ is None else max_side_
+    drawn = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=max(min_side, 1), max_side=top)
+    if min_side == 0 and max_dims > 0:
+        with_a_dim = hnp.array_shapes(min_dims=max(min_dims, 1), max_dims=max_dims, min_side=1, max_side=top)
+        drawn = _maybe_empty(drawn, _empty_shape(with_a_dim))
     return drawn if max_size is None else drawn.map(lambda s: fit_shape(s, max_size, min_side))
 
 
-def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0):
-    """Shapes that broadcast together (size-1 and missing leading dims included); returns hnp.BroadcastableShapes."""
+@st.composite
+def _empty_broadcast(draw, shapes_with_a_dim):
+    """Broadcastable shapes with one result axis emptied: each input's side there set to 0 unless it is 1 (which
+    broadcasts against 0); where every input has 1 (or no such axis), the first input that has the axis gets 0."""
+    ins = [list(s) for s in draw(shapes_with_a_dim, label="shapes").input_shapes]
+    axis = -draw(st.integers(1, max(map(len, ins))), label="empty_axis")  # counted from the right
+    having = [s for s in ins if len(s) >= -axis]
+    for s in having:
+        if s[axis] != 1:
+            s[axis] = 0
+    if all(s[axis] == 1 for s in having):
+        having[0][axis] = 0
+    ins = tuple(map(tuple, ins))
+    return hnp.BroadcastableShapes(ins, np.broadcast_shapes(*ins))
+
+
+def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
+                         edge_side: int | None = None):
+    """Shapes that broadcast together (size-1 and missing leading dims included; empty ones as shapes() draws
+    them); returns hnp.BroadcastableShapes.
+
+    Edge mode: (n, 1) against (n,), n = `edge_side` or, by default, the doubled edge pool (each operand holds it).
+    """
+    return _broadcastable_shapes(num_shapes, min_dims, max_dims, min_side, edge_side, _profile_state())
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcastable_shapes(num_shapes, min_dims, max_dims, min_side, edge_side, state):
+    """broadcastable_shapes(), built once per argument and profile state (see _arrays)."""
     if _EDGE_MODE.get():  # (n, 1) against (n,): every edge value of one operand meets every one of the other
-        n, two_d = _edge_side(), max_dims >= 2
+        n, two_d = edge_side or _edge_side(), max_dims >= 2
         first = (n, 1) if two_d else (n,)
         ins = tuple(first if i % 2 == 0 else (n,) for i in range(num_shapes))
         return st.just(hnp.BroadcastableShapes(ins, (n, n) if two_d else (n,)))
-    return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
-                                             min_side=min_side, max_side=max_side())
+    drawn = hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
+                                              min_side=max(min_side, 1), max_side=max_side())
+    if min_side > 0 or max_dims == 0:
+        return drawn
+    with_a_dim = hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=max(min_dims, 1),
+                                                   max_dims=max_dims, min_side=1, max_side=max_side())
+    return _maybe_empty(drawn, _empty_broadcast(with_a_dim))
+
+
+def kinds_left_out(avoid=(), unique: bool = False) -> frozenset:
+    """The edge kinds arrays() leaves out of an array: `avoid`, and for distinct values (unique=True or 'ties'
+    avoided) also the repeated ones, 0 with -0 (equal to each other) and the .5 ties."""
+    avoid = _check_avoid(avoid)
+    return avoid | {"ties", "zero", "negzero", "half"} if unique or "ties" in avoid else avoid
 
 
 def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), unique: bool = False):
@@ -228,14 +386,19 @@ def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), 
     holds at most MAX_UNIQUE_SIZE elements (a `shape` strategy is fitted to it; a fixed shape comes from
     shapes(max_size=size_limit(avoid))).
     """
-    avoid = _check_avoid(avoid)
-    unique = unique or "ties" in avoid  # avoiding ties means no repeated element at all, not only fewer
-    name = str(dtype)
+    unique = unique or "ties" in _check_avoid(avoid)  # avoiding ties means no repeated element at all
+    shape = shape if isinstance(shape, st.SearchStrategy) else tuple(shape)
+    return _arrays(str(dtype), shape, lo, hi, kinds_left_out(avoid, unique), unique, _EDGE_MODE.get())
+
+
+@functools.lru_cache(maxsize=4096)
+def _arrays(name: str, shape, lo: float, hi: float, avoid: frozenset, unique: bool, edge_mode: bool):
+    """arrays() for hashable arguments, built once: the op tests ask for the same arrays in every example, and
+    hypothesis validates (and caches what it derives from) a strategy once per object, not once per equal one."""
     if unique:
-        avoid = avoid | {"ties", "zero", "negzero", "half"}
         if name in INT_DTYPES:  # enough distinct integers for any drawn shape
             lo, hi = -10_000, 10_000
-    if _EDGE_MODE.get():
+    if edge_mode:
         fixed = lambda s: edge_array(name, s, lo=lo, hi=hi, avoid=avoid, unique=unique)
         return shape.map(fixed) if isinstance(shape, st.SearchStrategy) else st.just(fixed(tuple(shape)))
     if unique and isinstance(shape, st.SearchStrategy):
@@ -250,6 +413,7 @@ def arrays(dtype: str, shape, *, lo: float = -10.0, hi: float = 10.0, avoid=(), 
     return strat
 
 
+@functools.lru_cache(maxsize=256)
 def axes(ndim: int, *, allow_none: bool = True, allow_tuple: bool = True) -> st.SearchStrategy:
     """A reduction axis for an ndim-array: None (all), one axis (negative allowed) or a tuple of distinct axes."""
     if ndim == 0:

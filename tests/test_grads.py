@@ -1,13 +1,15 @@
-"""Gradients: GradientTape vs autograd vs float64 finite differences, for losses, registry ops and spec-built models.
+"""Gradients: GradientTape vs autograd vs float64 references, for losses, registry ops and spec-built models.
 
-Directional checks (as torch.autograd.gradcheck's fast mode): <grad, d> for a random direction d against the
-five-point central difference of the float64 reference (h = 1e-6 along d / max|d|: truncation ~h^4 f^(5), which
-stays small even for -log p at p ~ 3e-4 where the plain two-point difference was 1.2e-5 off; rounding ~1e-16 |f| / h).
-Elementwise, TF and torch gradients are compared with each other.
+Registry ops: the VJP at a drawn cotangent, element by element, TF vs float64, torch vs float64 and TF vs torch.
+The float64 reference differentiates the op's NumPy reference one input element at a time (equivalence.gradcheck:
+five-point differences, which also give each element's chain-rule terms and certify their own accuracy); each
+element is allowed rtol x the magnitude of the terms it is computed from, the op's cancelling terms included
+(OpInfo.grad_terms). Losses and models: directional checks (as torch.autograd.gradcheck's fast mode): <grad, d> for
+a random direction d against the five-point central difference of the float64 reference (h = 1e-6 along
+d / max|d|: truncation ~h^4 f^(5), which stays small even for -log p at p ~ 3e-4 where the plain two-point
+difference was 1.2e-5 off; rounding ~1e-16 |f| / h); elementwise, TF and torch gradients are compared with each other.
 """
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import pytest
@@ -16,12 +18,10 @@ from hypothesis import strategies as st
 
 from equivalence import _runtime
 from equivalence.catalog._opinfo import Sample
-from equivalence.catalog._samples import as_reference, to_tf, to_torch
 from equivalence.catalog.losses import LOSS_DB, grad_term_scale, reduce_ref
-from equivalence.catalog.ops import OP_DB
+from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.compare import EquivalenceMismatch, assert_close, compare, describe
-from equivalence.differences import unsupported_here
-from equivalence.strategies import EDGE_KINDS
+from equivalence.gradcheck import SMOOTH, check_op_grad
 from equivalence.tolerances import Tolerance, cross, tolerance
 
 pytestmark = pytest.mark.grads
@@ -100,138 +100,16 @@ def test_loss_grad_matches(info, data):
 
 # ---------------------------------------------------------------- registry ops
 GRAD_OPS = [pytest.param(o, id=o.id) for o in OP_DB if o.supports_grad]
-# Gradients are compared where they are smooth: kinks (zero, ties) are asserted in test_subgradient_at_kink and
-# poles/overflow (inf, huge, tiny, subnormal) belong to the forward edge-value tests.
-SMOOTH = EDGE_KINDS - {"negative"}
-
-
-def is_smooth(f, x, d) -> bool:
-    """One-sided differences agree: x is not within a step of a kink or a pole (those are asserted elsewhere)."""
-    x, d = np.asarray(x, np.float64), np.asarray(d, np.float64)
-    d = d / max(float(np.max(np.abs(d))) if d.size else 0.0, 1e-300)  # the direction central_difference steps along
-    h = 2 * H  # the stencil's reach; smooth: right - left ~ h d'Hd (~1e-6 relative); a kink jumps by |g_k d_k|
-    f0, fwd, bwd = f(x), f(x + h * d), f(x - h * d)
-    if not np.isfinite([f0, fwd, bwd]).all():
-        return False
-    right, left = (fwd - f0) / h, (f0 - bwd) / h
-    return abs(right - left) <= 1e-4 * (abs(right) + abs(left)) + 1e-8
-
-
-def tf_op_grads(info, sample, cotangent, floating):
-    """TF gradients of sum(cotangent * op(*args)) w.r.t. the arguments `floating`."""
-    tf = _runtime.tf()
-    tv = [tf.Variable(to_tf(a)) if i in floating else to_tf(a) for i, a in enumerate(sample.args)]
-    with tf.GradientTape() as tape, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Keras warns on a softmax over a size-1 axis (drawn on purpose)
-        out = info.tf_fn(*tv, **sample.kwargs)
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        loss = tf.reduce_sum(tf.cast(out, tf.float64) * cotangent)
-    g_tf = [None if g is None else tf.convert_to_tensor(g) for g in tape.gradient(loss, [tv[i] for i in floating])]
-    return [g.numpy() if g is not None else None for g in g_tf]
-
-
-def torch_op_grads(info, sample, cotangent, floating):
-    """torch gradients of sum(cotangent * op(*args)) w.r.t. the arguments `floating`."""
-    torch = _runtime.torch()
-    pt = [to_torch(a).contiguous().requires_grad_(i in floating) for i, a in enumerate(sample.args)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch warns on 'same' padding with an even kernel (drawn)
-        out = info.torch_fn(*pt, **sample.kwargs)
-    out = out[0] if isinstance(out, (tuple, list)) else out
-    (out.double() * torch.from_numpy(cotangent)).sum().backward()
-    return [pt[i].grad.numpy() for i in floating]
-
-
-def op_grads(info, sample, cotangent):
-    """(differentiable argument positions, TF gradients, torch gradients, unsupported sides); a side that the
-    catalogue documents as unable to differentiate this op on this platform (an Unsupported limitation) must raise
-    its documented error, gives None gradients and is named in the unsupported sides."""
-    floating = info.differentiable(sample)  # the registry's grad_args: running statistics are not differentiated
-    grads = {}
-    limits = {lim.side: (entry, lim) for entry, lim in unsupported_here("grad", info.id)}
-    for side, fn in (("tf", tf_op_grads), ("torch", torch_op_grads)):
-        if side in limits:
-            entry, lim = limits[side]
-            with lim.expected_error(entry.id):
-                fn(info, sample, cotangent, floating)
-            grads[side] = [None] * len(floating)
-        else:
-            grads[side] = fn(info, sample, cotangent, floating)
-    return floating, grads["tf"], grads["torch"], set(limits)
-
-
-def _max_to_shape(a: np.ndarray, shape: tuple) -> np.ndarray:
-    """Per-output-element magnitudes `a` reduced (max) onto an argument broadcast to the output from `shape`."""
-    a = np.asarray(a)
-    if a.ndim > len(shape):
-        a = a.max(axis=tuple(range(a.ndim - len(shape))))
-    axes = tuple(k for k, n in enumerate(shape) if n == 1 and a.shape[k] != 1)
-    return a.max(axis=axes, keepdims=True) if axes else a
-
-
-def grad_floor(info, sample, cot: np.ndarray, i: int):
-    """directional_tolerance's `floor` for argument i: the magnitude of the terms its gradient elements are
-    computed from. The blanket max|cotangent| (local derivative terms of size 1: tanh' = 1 - t^2, expm1' =
-    expm1 + 1); for ops with `grad_terms` (gelu-tanh: terms up to ~30 in the negative tail), |cotangent| x those
-    terms per element, max over the axes a broadcast argument sums (the rule's sqrt(depth) counts the terms)."""
-    if info.grad_terms is None:
-        return float(np.abs(cot).max())
-    with np.errstate(all="ignore"):
-        terms = np.abs(cot) * np.asarray(info.grad_terms(*(as_reference(a) for a in sample.args)), np.float64)
-    return _max_to_shape(terms, np.shape(sample.args[i]))
-
-
-def check_op_grad(info, sample, direction_seed: int, assume_=assume):
-    """The gradient check of one drawn case: TF and torch gradients of sum(cot * op(sample)) along a random
-    direction against float64 finite differences (cot and the directions from `direction_seed`). `assume_`
-    rejects cases outside the smooth domain (hypothesis' assume; the pinned regressions assert instead)."""
-    # Exact zeros are kinks or poles for many ops (abs, relu, sqrt, std of one element, pow/atan2 at the origin,
-    # cumprod): their (sub-)gradients are asserted in test_subgradient_at_kink and the catalogue.
-    assume_(all(np.all(np.asarray(a) != 0) for a in sample.args if np.asarray(a).dtype.kind == "f"))
-    # layer_norm over ONE feature normalises to exactly 0; both sides return rounding noise x 1/sqrt(eps) (observed
-    # 2.5e-6 for gamma's gradient), which the forward op test bounds with its own scale.
-    assume_(info.name != "layer_norm" or np.shape(sample.args[0])[-1] > 1)
-    with np.errstate(all="ignore"):
-        ref_out = info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs)
-    ref_out = np.asarray(ref_out[0] if isinstance(ref_out, tuple) else ref_out, np.float64)
-    assume_(np.all(np.isfinite(ref_out)) and ref_out.size > 0)
-    rng = np.random.default_rng(direction_seed)
-    cot = rng.standard_normal(ref_out.shape)
-    floating, g_tf, g_torch, unsupported = op_grads(info, sample, cot)
-    depth = info.depth(sample) if info.depth else 1
-    for k, i in enumerate(floating):
-        # Poles and zero-variance sqrt kinks (std of equal values) give inf/NaN: the op tests' edge values own them.
-        assume_((g_torch[k] is None or np.all(np.isfinite(g_torch[k])))
-                and (g_tf[k] is None or np.all(np.isfinite(g_tf[k]))))
-        d = rng.standard_normal(np.shape(sample.args[i]))
-
-        def f(a, i=i):
-            args = [as_reference(x) for x in sample.args]
-            args[i] = a
-            with np.errstate(all="ignore"):
-                out = info.ref(*args, **sample.kwargs)
-            return float(np.sum(np.asarray(out[0] if isinstance(out, tuple) else out, np.float64) * cot))
-
-        assume_(is_smooth(f, as_reference(sample.args[i]), d))
-        fd = central_difference(f, as_reference(sample.args[i]), d)
-        rtol = tolerance("float32", depth=depth * max(ref_out.size, 1), ulps=max(info.ulps, 8)).rtol
-        floor = grad_floor(info, sample, cot, i)
-        for side, g in (("tf", g_tf[k]), ("torch", g_torch[k])):
-            if side in unsupported:  # asserted to raise its documented error in op_grads
-                continue
-            assert g is not None, f"{info.id}: {side} gives no gradient for argument {i} [{sample!r}]"
-            scale_g = g_torch[k] if g_torch[k] is not None else g
-            assert_close(float(np.sum(g * d)), fd, directional_tolerance(scale_g, d, rtol, floor),
-                         what=f"{info.id} grad arg{i} . d", label_a=side, label_b="fd64", context=sample.describe())
 
 
 @pytest.mark.parametrize("info", GRAD_OPS)
 @given(data=st.data())
 def test_op_grad_matches(info, data):
-    """TF and torch gradients of each differentiable registry op agree, and match float64 finite differences."""
+    """TF and torch gradients (VJPs) of each differentiable registry op match the float64 reference and each other,
+    element by element."""
     sample = data.draw(info.grad_samples("float32", SMOOTH), label="sample")  # the op's smooth domain, drawn
     note(sample.describe())
-    check_op_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="direction_seed"))
+    check_op_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="cotangent_seed"))
 
 
 def _f32(value):
@@ -243,18 +121,20 @@ def _pinned_sample(args) -> Sample:
 
 
 # Cases the `thorough` profile found, rebuilt from their failure messages (the test draws with st.data(), so an
-# @example cannot pin them): (op id, case, args, direction_seed, "passes" or "filtered" by the smooth-domain checks).
+# @example cannot pin them): (op id, case, args, cotangent seed, "passes", or "excludes" the elements the float64
+# stencil cannot differentiate).
 _MAX_SCALAR_VS_42 = (_f32(6.5), (np.arange(42) % 8 + 1).astype(np.float32).reshape(7, 6, 1))
 PINNED_GRAD_CASES = [
-    # A scalar broadcast against float32[7, 6, 1] draws a scalar direction, here -1.66e-5: the stencil, stepping
-    # H d = 1.7e-11 on x = 6.5, was 1.6e-8 off <g, d> = -1.1e-4 (atol 1.6e-9); the gradients were 4e-8 relative
-    # off (central_difference now steps H along d / max|d|).
+    # A scalar broadcast against float32[7, 6, 1] (the old directional check stepped a tiny scalar direction,
+    # -1.66e-5, and its stencil was 1.6e-8 off <g, d>): the scalar's gradient sums 42 terms, 5 u of them off.
     ("maximum", "tiny-scalar-direction", _MAX_SCALAR_VS_42, 149050, "passes"),
     ("maximum-keras", "tiny-scalar-direction", _MAX_SCALAR_VS_42, 149050, "passes"),
-    # A scalar 2e-6 with an element 1.19e-7 (a kink) within the stencil's reach 2e-6 along d / max|d|: is_smooth
-    # must probe that direction, not d = -0.70 itself (reach 1.4e-6), or it lets through a stencil that crosses
-    # the kink (0.98% off). Filtered out: kinks are test_subgradient_at_kink's.
-    ("maximum", "kink-within-reach", (_f32(2e-6), _f32([1, 2, 3, 1.5, 1.25, 0.5, 0.75, 2**-23])), 0, "filtered"),
+    # A scalar 2e-6 with an element 1.19e-7 (a kink) 1.9e-6 away: the first step (3.1e-5) crosses it and does not
+    # certify; the retry at 2**-6 of it (reach 9.5e-7) does not cross, so every element is compared.
+    ("maximum", "kink-within-reach", (_f32(2e-6), _f32([1, 2, 3, 1.5, 1.25, 0.5, 0.75, 2**-23])), 0, "passes"),
+    # An exact tie is a kink at the point itself (test_subgradient_at_kink's): no step certifies the tied elements,
+    # the kink residual R there is the jump |c|; both operands' tied elements are excluded, the others compared.
+    ("maximum", "tie", (_f32(1.5), _f32([1, 1.5, 2])), 0, "excludes"),
     # gelu-tanh' cancels in the negative tail (grad_terms): TF 16.6 u off at -4.63 (terms 15.3); TF's tanh is
     # exactly -1 at -4.875, so its gelu' is 0 where the true value is -3.4e-6 (28 u, terms 17.3).
     ("gelu-tanh", "tail-4.63", (_f32(-4.6302357),), 0, "passes"),
@@ -276,18 +156,16 @@ def _strict(condition):
 @pytest.mark.parametrize("op_id,case,args,seed,outcome",
                          [pytest.param(*c, id=f"{c[0]}-{c[1]}") for c in PINNED_GRAD_CASES])
 def test_op_grad_pinned(op_id, case, args, seed, outcome):
-    """The cases the thorough profile found, replayed through the same check."""
-    info = next(o for o in OP_DB if o.id == op_id)
-    if outcome == "filtered":
-        with pytest.raises(Filtered):
-            check_op_grad(info, _pinned_sample(args), seed, assume_=_strict)
-    else:
-        check_op_grad(info, _pinned_sample(args), seed, assume_=_strict)
+    """The cases the thorough profile found, replayed through the same check (excluded elements as documented)."""
+    refs = check_op_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
+    excluded = [int((r.evaluated & ~r.comparable).sum()) for r in refs]
+    assert (sum(excluded) > 0) == (outcome == "excludes"), f"{op_id}/{case}: excluded per argument {excluded}"
 
 
 # Mutation checks: each side's gradient scaled by 1 + 1e-3 (values unchanged) must fail the same check. The tail
 # pins cannot show it (gelu'(-4.6) is 1e-6 of the terms it is computed from; TF's own is 0 at -4.875), so the
 # gelu case sits at -2.5, where the grad_terms floor (4.6) is 120x |gelu'| and still leaves a 4x margin.
+# tests/meta/test_grad_mutations.py runs such mutations over drawn cases.
 MUTATION_CASES = [
     ("maximum", "tiny-scalar-direction", _MAX_SCALAR_VS_42, 149050, "tf.math.maximum", "torch.maximum"),
     ("maximum-keras", "tiny-scalar-direction", _MAX_SCALAR_VS_42, 149050, "keras.ops.maximum", "torch.maximum"),
@@ -317,9 +195,8 @@ def test_op_grad_catches_scaled_gradient(op_id, case, args, seed, tf_path, torch
     for part in parents:
         owner = getattr(owner, part)
     monkeypatch.setattr(owner, name, _with_scaled_grad(getattr(owner, name), side, 1 + 1e-3))
-    info = next(o for o in OP_DB if o.id == op_id)
-    with pytest.raises(EquivalenceMismatch, match=f"{side} != fd64"):
-        check_op_grad(info, _pinned_sample(args), seed, assume_=_strict)
+    with pytest.raises(EquivalenceMismatch, match=f"{side} != ref64"):
+        check_op_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
 
 
 # ---------------------------------------------------------------- sub-gradients at kinks (asserted where both agree)

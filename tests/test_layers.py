@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from equivalence import assert_close, assert_equivalent, compare
+from equivalence import assert_close, compare
 from equivalence.compare import describe
+from equivalence.error_bounds import assert_forward_equivalent
 from equivalence.catalog.layers import CASES, LAYER_DB
 from equivalence.models import build_pair
 from equivalence.spec import KINDS, layer, ModelSpec
@@ -22,7 +23,7 @@ def _check_forward(pair, x, training: bool, what: str):
     ref = None if values is None else values[pair.spec.layers[-1].name]
     tol = pair.tolerance(x, training, values)
     context = f"{describe('x', x)}\n{pair.describe()}"
-    return assert_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training), ref, tol=tol,
+    return assert_forward_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training), ref, tol=tol,
                              what=f"{what} forward ({'training' if training else 'inference'}, float32)",
                              context=context)
 

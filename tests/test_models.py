@@ -6,8 +6,9 @@ import pathlib
 import numpy as np
 import pytest
 
-from equivalence import assert_close, assert_equivalent
+from equivalence import assert_close
 from equivalence.compare import describe
+from equivalence.error_bounds import ElementBound, assert_forward_equivalent
 from equivalence.models import FIXTURES, GOLDEN_SEED, build_pair, seed_models
 from equivalence.spec import ModelSpec, layer
 from equivalence.tolerances import tolerance
@@ -37,9 +38,10 @@ def test_seed_model_forward_matches(name, pairs):
     pair = _pair(pairs, name)
     x = pair.sample_input(seed=3)
     for training in (False, True):
-        assert_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training), pair.reference(x, training),
-                          tol=pair.tolerance(x, training), what=f"{name} forward (training={training}, float32)",
-                          context=f"{describe('x', x)}\n{pair.describe()}")
+        assert_forward_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training),
+                                  pair.reference(x, training), tol=pair.tolerance(x, training),
+                                  what=f"{name} forward (training={training}, float32)",
+                                  context=f"{describe('x', x)}\n{pair.describe()}")
 
 
 @pytest.mark.parametrize("name", SEEDS)
@@ -55,8 +57,8 @@ def test_seed_model_matches_golden(name, pairs):
     # float64 reference vs frozen float64: only BLAS summation order may differ (depth = largest fan-in, 1024).
     assert_close(pair.reference(x), golden, tolerance("float64", depth=1024, scale=float(np.abs(golden).max())),
                  what=f"{name} float64 reference vs golden", label_a="ref64", label_b="golden")
-    assert_equivalent(pair.forward_tf(x), pair.forward_torch(x), golden, tol=pair.tolerance(x),
-                      what=f"{name} forward vs frozen golden", context=describe("x", x))
+    assert_forward_equivalent(pair.forward_tf(x), pair.forward_torch(x), golden, tol=pair.tolerance(x),
+                              what=f"{name} forward vs frozen golden", context=describe("x", x))
 
 
 @pytest.mark.parametrize("name", SEEDS)
@@ -116,9 +118,13 @@ def test_linear_spec_builds_sequential_and_dag_builds_functional():
 
 
 def test_seed_model_tolerance_rule_is_stated():
-    """The model tolerance names its depth and scale, and the CNN's depth follows (sum_l sqrt K_l)^2."""
+    """Seed models get the per-element bound (propagated node by node); a recurrent spec keeps the scalar rule,
+    whose depth follows (sum_l sqrt K_l)^2."""
     pair = build_pair(SEEDS["seed_mlp"])
     x = pair.sample_input(seed=3)
     tol = pair.tolerance(x)
-    # Dense 32 (K=32) + Dense 64 (K=64): (sqrt 32 + sqrt 64)^2 = 186.5 -> 187.
-    assert "depth=(sum sqrt K_l)^2=187" in tol.reason and tol.rtol == pytest.approx(4 * 2**-23 + 4 * 2**-23 * 187**0.5)
+    assert isinstance(tol, ElementBound) and tol.bound.shape == (4, 10) and "per-node" in tol.reason
+    rnn = build_pair(ModelSpec("rnn", (3, 2), (layer("lstm", units=4), layer("dense", units=5))))
+    tol = rnn.tolerance(rnn.sample_input(seed=3))
+    # LSTM K = T*(C + units) = 3*(2+4) = 18, Dense K = 4: (sqrt 18 + sqrt 4)^2 = 38.97 -> 39.
+    assert "depth=(sum sqrt K_l)^2=39" in tol.reason and tol.rtol == pytest.approx(4 * 2**-23 + 4 * 2**-23 * 39**0.5)

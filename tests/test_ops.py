@@ -1,9 +1,11 @@
 """Tensor-op conformance: every OP_DB entry, in every dtype it declares, against a float64 reference and across.
 
 For each drawn sample: torch vs reference, TF vs reference, torch vs TF (values, NaN/inf positions, the sign of
-exact zeros, result dtype). Where the catalogue documents a disagreement for this op/dtype, the strategy drops the
-edge values that entry's witness covers (equivalence.differences.ops.NARROWS) or the documented per-side result
-dtype is asserted - never a skip or an xfail.
+every zero the float64 reference makes exactly, result dtype). Where the catalogue documents a disagreement for this
+op/dtype, the strategy drops the edge values that entry's witness covers (equivalence.differences.ops.NARROWS), or
+only the side it documents stops meeting them (SIDE_NARROWS: TF's flush-to-zero; torch still meets subnormals and
+is checked against the reference on them), or the documented per-side result dtype is asserted - never a skip or an
+xfail.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.compare import EquivalenceMismatch, assert_close, assert_equivalent, to_numpy
 from equivalence.differences import lookup
-from equivalence.differences.ops import NARROWS
+from equivalence.differences.ops import NARROWS, SIDE_NARROWS, ZERO_SIGNS
 from equivalence.strategies import EDGE_KINDS, MAX_UNIQUE_SIZE, edge_cases, fit_shape, np_dtype
 from equivalence.tolerances import Tolerance, cross, dtype_name
 
@@ -35,28 +37,73 @@ def known_differences(info, dtype) -> list:
 
 
 def narrowed(known) -> frozenset:
-    """Edge kinds the property test leaves to the catalogue witnesses of `known`."""
+    """Edge kinds the drawn samples leave to the catalogue witnesses of `known` (on both sides: NARROWS).
+
+    Kinds an entry leaves to its witness on one side only (SIDE_NARROWS) are still drawn: check_sample shows that
+    side the sample without them (side_views) and checks the other side on the sample as drawn.
+    """
     return frozenset().union(*(NARROWS.get(d.id, ()) for d in known))
+
+
+def side_narrowed(known) -> dict[str, frozenset]:
+    """{side: edge kinds only that side leaves to the witnesses of `known`} (SIDE_NARROWS), sides with none left out."""
+    sides = {side: frozenset().union(*(SIDE_NARROWS.get(d.id, {}).get(side, ()) for d in known))
+             for side in ("tf", "torch")}
+    return {side: kinds for side, kinds in sides.items() if kinds}
+
+
+def _smallest_normal(dtype: np.dtype) -> float:
+    return float(np.finfo(np.float32 if dtype.name == "bfloat16" else dtype).smallest_normal)  # bfloat16: float32's
+
+
+def _flush_subnormals(a: np.ndarray, avoid: frozenset) -> np.ndarray:
+    """Subnormals replaced by zeros of their sign, what a CPU with denormals-are-zero computes with; by +0.0 where
+    the sample avoids 'negzero' (an entry owns -0.0 for this op: the view must not bring it back)."""
+    if a.dtype.kind != "f" and a.dtype.name != "bfloat16":  # ml_dtypes' bfloat16 is of kind 'V'
+        return a
+    wide = a.astype(np.float64)
+    sub = (wide != 0) & (np.abs(wide) < _smallest_normal(a.dtype))
+    zero = 0.0 if "negzero" in avoid else np.copysign(0.0, wide)
+    return np.where(sub, zero, wide).astype(a.dtype) if sub.any() else a
+
+
+# How a side that leaves an edge kind to its witness sees a sample: the kind taken out as that side's documented
+# behaviour takes it out (tf-cpu-flushes-subnormals: TF's CPU kernels run with denormals-are-zero).
+SIDE_VIEWS = {"subnormal": _flush_subnormals}
+
+
+def side_view(kinds, sample: Sample, avoid=frozenset()) -> Sample:
+    """`sample` as a side leaving `kinds` to its witness sees it (the other kinds in `avoid` stay out too); the same
+    object when it holds none of them."""
+    args = tuple(np.asarray(a) for a in sample.args)
+    for kind in kinds:
+        args = tuple(SIDE_VIEWS[kind](a, frozenset(avoid)) for a in args)
+    if all(a is b for a, b in zip(args, map(np.asarray, sample.args))):
+        return sample
+    return Sample(args, sample.kwargs, sample.desc)
 
 
 def _outputs(out) -> tuple:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-def run_op(info, sample):
-    """(tf outputs, torch outputs, reference outputs, TF-semantics reference outputs) of one sample, each a tuple.
+def run_op(info, sample, sides=("tf", "torch")):
+    """(tf outputs, torch outputs, reference outputs, TF-semantics reference outputs) of one sample, each a tuple;
+    a side not in `sides` is not run (its outputs are None).
 
     Framework warnings on edge inputs (var of an empty axis, softmax over a size-1 axis) are expected: they are
     kept as hypothesis notes, shown with a falsifying example, instead of filling the run summary.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        torch_out = _outputs(info.torch_fn(*(to_torch(a) for a in sample.args), **sample.kwargs))
-        tf_out = _outputs(info.tf_fn(*(to_tf(a) for a in sample.args), **sample.kwargs))
+        torch_out = _outputs(info.torch_fn(*(to_torch(a) for a in sample.args), **sample.kwargs)) \
+            if "torch" in sides else None
+        tf_out = _outputs(info.tf_fn(*(to_tf(a) for a in sample.args), **sample.kwargs)) if "tf" in sides else None
     for w in caught:
         note(f"framework warning: {w.category.__name__}: {w.message}")
     if info.ref is None:
-        return tf_out, torch_out, (None,) * len(tf_out), (None,) * len(tf_out)
+        n = len(tf_out or torch_out)
+        return tf_out, torch_out, (None,) * n, (None,) * n
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's 'mean of empty slice': the NaN is compared
         ref = _outputs(info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs))
@@ -70,18 +117,38 @@ def _rounded_reference(ref, out_dtype: str):
         return np.asarray(ref).astype(np_dtype(out_dtype))
 
 
-def _assert_zero_signs(what, tf_a, torch_a):
-    """Exact ops must agree on the sign of zero results (floor(-0.0) is -0.0 on both sides).
+def _sign_mismatches(a: np.ndarray, b: np.ndarray, where: np.ndarray, label_a: str, label_b: str) -> list[str]:
+    """'label_a=-0.0 where label_b=0.0 at [indices] (n/total elements)' where `where` holds, both are zero and their
+    signs differ."""
+    a, b = np.broadcast_to(a, where.shape), np.broadcast_to(b, where.shape)
+    bad = where & (a == 0) & (b == 0) & (np.signbit(a) != np.signbit(b))
+    if not bad.any():
+        return []
+    at = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:5]]
+    first = at[0] if at else ()
+    return [f"{label_a}={a[first]!r} where {label_b}={b[first]!r} at {at} ({int(bad.sum())}/{bad.size} elements)"]
 
-    NumPy is not consulted: IEEE leaves max(-0.0, 0.0) open and NumPy picks differently from both frameworks.
-    """
+
+def _assert_zero_signs(info, what, outs: dict, refs: dict, context: str = "", known=()):
+    """Every zero a side returns where its float64 reference is an exact zero carries the reference's sign (unless
+    `info.zero_sign` says why the reference's choice is arbitrary), and TF's zeros have torch's sign wherever both
+    references are zeros of one sign (every zero, for exact ops; nowhere where a ZERO_SIGNS entry of `known` owns
+    the sign). compare() measures |a - b|, blind to -0 vs +0."""
     __tracebackhide__ = True
-    zeros = (np.asarray(tf_a) == 0) & (np.asarray(torch_a) == 0)
-    tf_s, torch_s = np.signbit(tf_a[zeros]), np.signbit(torch_a[zeros])
-    if not np.array_equal(tf_s, torch_s):
-        where = np.argwhere(zeros)[tf_s != torch_s][:5].tolist()
-        raise EquivalenceMismatch(f"{what}: sign of zero differs at {where}: tf signbit={tf_s.astype(int).tolist()} "
-                                  f"torch signbit={torch_s.astype(int).tolist()}")
+    cross_owned = [d.id for d in known if d.id in ZERO_SIGNS]
+    refs = {side: None if r is None else np.asarray(r, np.float64) for side, r in refs.items()}
+    problems = []
+    for side, arr in outs.items():
+        if refs[side] is not None and not info.zero_sign:
+            problems += _sign_mismatches(arr, refs[side], refs[side] == 0, side, refs[side].dtype.name + " ref")
+    if len(outs) == 2 and not cross_owned:
+        tf_r, torch_r = refs["tf"], refs["torch"]
+        same_zero = np.ones(np.shape(outs["tf"]), bool) if info.exact or tf_r is None or torch_r is None else \
+            (tf_r == 0) & (torch_r == 0) & (np.signbit(tf_r) == np.signbit(torch_r))
+        problems += _sign_mismatches(outs["tf"], outs["torch"], same_zero, "tf", "torch")
+    if problems:
+        why = f"\n  reference's sign not asserted: {info.zero_sign}" if info.zero_sign else ""
+        raise EquivalenceMismatch(f"{what}: sign of zero differs: " + "; ".join(problems) + why + "\n" + context)
 
 
 def _narrower(want: dict) -> str:
@@ -92,12 +159,13 @@ def _narrower(want: dict) -> str:
 def _check_documented_tf_semantics(info, dtype, sample, what, tf_a, torch_a, ref_o, tf_ref_o, want, known, context):
     """TF against its documented formula (`tf_ref`), torch against `ref`, and the two where the formulas agree."""
     __tracebackhide__ = True
-    assert known, f"{what}: {info.id} has a tf_ref but no catalogue entry selects op:{info.id}:{dtype}"
     ref_a, ref_tf = _rounded_reference(ref_o, want["torch"]), _rounded_reference(tf_ref_o, want["tf"])
+    agree = (ref_a == ref_tf) | (np.isnan(ref_a) & np.isnan(ref_tf))
+    assert known or agree.all(), f"{what}: TF's documented formula (tf_ref) differs from ref here, but no " \
+                                 f"catalogue entry selects op:{info.id}:{dtype}"
     tol = info.tolerance(want["torch"], sample, ref_a)
     assert_close(tf_a, ref_tf, tol, what=what, label_a="tf", label_b="tf_ref64", context=context)
     assert_close(torch_a, ref_a, tol, what=what, label_a="torch", label_b="ref64", context=context)
-    agree = (ref_a == ref_tf) | (np.isnan(ref_a) & np.isnan(ref_tf))
     assert_close(tf_a[agree], torch_a[agree], cross(tol), what=what + " where ref and tf_ref agree", label_a="tf",
                  label_b="torch", context=context)
 
@@ -121,6 +189,15 @@ def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known, tf_r
     assert got == want, f"{what}: result dtype {got}, but should be {want} [{sample!r}]"
     context = sample.describe() + f"\n  differences consulted: {[d.id for d in known] or 'none'}"
     tf_a, torch_a = to_numpy(tf_o), to_numpy(torch_o)
+    _check_values(info, dtype, sample, what, tf_a, torch_a, ref_o, want, known, tf_ref_o, context)
+    if tf_a.dtype.kind == "f":
+        _assert_zero_signs(info, what, {"tf": tf_a, "torch": torch_a},
+                           {"tf": ref_o if tf_ref_o is None else tf_ref_o, "torch": ref_o}, context, known)
+
+
+def _check_values(info, dtype, sample, what, tf_a, torch_a, ref_o, want, known, tf_ref_o, context):
+    """Values, NaN/inf positions: each side against its reference, then TF against torch."""
+    __tracebackhide__ = True
     if tf_ref_o is not None:
         _check_documented_tf_semantics(info, dtype, sample, what, tf_a, torch_a, ref_o, tf_ref_o, want, known, context)
         return
@@ -143,14 +220,51 @@ def check_output(info, dtype, sample, i, tf_o, torch_o, ref_o, want, known, tf_r
         tol = info.tolerance(common, sample, _rounded_reference(torch_a, common))
         assert_close(_rounded_reference(tf_a, common), _rounded_reference(torch_a, common), cross(tol), what=what,
                      label_a=f"tf->{common}", label_b=f"torch->{common}", context=context)
-    if tol.atol == 0 and tf_a.dtype.kind == "f":
-        _assert_zero_signs(what, tf_a, torch_a)
+
+
+def check_side_output(info, dtype, sample, i, side, out, ref_o, want, known, tf_ref_o=None):
+    """One side's output alone against its float64 reference: result dtype, values (that side's tolerance, as in
+    check_output) and the sign of exact zeros. For the side that meets an edge kind the other leaves to a witness."""
+    __tracebackhide__ = True
+    what = f"{info.id}[{dtype}] output{i} ({side} alone, on the sample as drawn)"
+    assert dtype_name(out.dtype) == want[side], f"{what}: result dtype {dtype_name(out.dtype)}, but should be " \
+                                                 f"{want[side]} [{sample!r}]"
+    ref_o = tf_ref_o if side == "tf" and tf_ref_o is not None else ref_o
+    if ref_o is None:
+        return
+    context = sample.describe() + f"\n  differences consulted: {[d.id for d in known] or 'none'}"
+    arr, ref_a = to_numpy(out), _rounded_reference(ref_o, want[side])
+    tol = info.side_tolerance(side, want[side], sample, info.tolerance(want[side], sample, ref_a))
+    assert_close(arr, ref_a, tol, what=what, label_a=side, label_b="ref64", context=context)
+    if arr.dtype.kind == "f":
+        _assert_zero_signs(info, what, {side: arr}, {side: ref_o}, context)
+
+
+def _check_one_side(info, dtype, sample, side, known) -> None:
+    """check_side_output for every output of `side` on `sample`."""
+    __tracebackhide__ = True
+    tf_out, torch_out, ref, tf_ref = run_op(info, sample, sides=(side,))
+    outs = tf_out if side == "tf" else torch_out
+    wants = info.expected_dtype(dtype)
+    wants = wants if isinstance(wants, list) else [wants] * len(outs)
+    for i, (out, ref_o, tf_ref_o) in enumerate(zip(outs, ref, tf_ref)):
+        check_side_output(info, dtype, sample, i, side, out, ref_o, wants[i], known, tf_ref_o)
 
 
 def check_sample(info, dtype, sample, known) -> None:
-    """Every output of one sample: torch and TF against the reference and each other (the one assertion path)."""
+    """Every output of one sample: torch and TF against the reference and each other (the one assertion path).
+
+    Where a catalogue entry leaves an edge kind to its witness on one side only (SIDE_NARROWS) and the sample holds
+    it, the other side is first checked alone on the sample as drawn, then both on the view without it (side_view).
+    """
     __tracebackhide__ = True
     note(sample.describe())
+    for side, kinds in side_narrowed(known).items():
+        view = side_view(kinds, sample, narrowed(known))
+        if view is not sample:
+            _check_one_side(info, dtype, sample, "torch" if side == "tf" else "tf", known)
+            note(f"{side} leaves {sorted(kinds)} to its catalogue witness: both sides compared on\n{view.describe()}")
+            sample = view
     tf_out, torch_out, ref, tf_ref = run_op(info, sample)
     assert len(tf_out) == len(torch_out), f"{info.id}: TF gives {len(tf_out)} outputs, torch {len(torch_out)}"
     wants = info.expected_dtype(dtype)
@@ -168,14 +282,17 @@ def test_op_matches(info, dtype, data):
 
 
 @pytest.mark.parametrize("info,dtype", CASES)
-@settings(max_examples=1)  # the arrays are fixed; one draw of the remaining choices (axis, kwargs) per profile seed
+@settings(max_examples=1)  # sizes and arrays are fixed; the other choices (axis, kwargs) take their simplest value
 @given(data=st.data())
 def test_op_matches_on_edge_values(info, dtype, data):
     """As test_op_matches, on the op's own sample builder filled with every edge value of the dtype, twice each.
 
     Six random examples can miss one edge kind (x.5 ties, a repeated maximum, NaN); here every case meets all the
-    kinds its catalogue narrowing leaves (strategies.edge_cases: 0, -0, +-0.5, 1.5, 2.5, ties, NaN, +-inf, huge,
-    tiny, subnormal, negative operands; binary ops pair every value of one operand with every one of the other).
+    kinds its catalogue narrowing and its builder leave (strategies.edge_cases: 0, -0, +-0.5, 1.5, 2.5, ties, NaN,
+    +-inf, huge, tiny, subnormal, negative operands; binary ops pair every value of one operand with every one of
+    the other). Builders size arrays through strategies.side/shapes, so every array holds the whole pool whatever
+    its sizes: contractions over K >= 2, convolutions and pools over several windows, gathers picking every index
+    (tests/meta/test_edge_coverage.py counts the kinds in each case's sample).
     """
     known = known_differences(info, dtype)
     with edge_cases():
@@ -211,6 +328,12 @@ REGRESSIONS = [
     # keras.ops.argmax on TF turns -0.0 into -tiny: argmax([-0., 0.]) = 1 where NumPy and torch give 0
     pytest.param("argmax-keras", "float32", Sample((np.array([-0.0, 0.0], np.float32),), {"axis": 0}, "reduce"),
                  "keras-argmax-signed-zero", id="argmax-keras-float32-signed-zero"),
+    # sum/mean over one -0.0 (the whole array, or a size-1 axis): TF returns the element, -0.0; torch adds it to
+    # +0.0. Found by the zero-sign check (issue 12), which compares every zero the reference makes exactly
+    pytest.param("sum", "float32", Sample((np.array([-0.0], np.float32),), {"axis": None, "keepdims": False}, "reduce"),
+                 "reduce-single-negative-zero", id="sum-float32-single-negative-zero"),
+    pytest.param("mean", "float64", Sample((np.array([[-0.0], [-0.0]]),), {"axis": 1, "keepdims": True}, "reduce"),
+                 "reduce-single-negative-zero", id="mean-float64-size1-axis-negative-zero"),
     # thorough on the AVX2-machine setting: reference bugs, both frameworks were right. NumPy's fast sqrt path also
     # takes a broadcast (stride-0) exponent: [-inf, -inf] ** 0.5 gave NaN, both sides inf.
     pytest.param("pow", "float16", Sample((np.array([-np.inf, -np.inf], np.float16), np.array(0.5, np.float16)), {},

@@ -16,9 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, for_arrays, tolerance
+from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, elementwise, for_arrays, tolerance
 
 FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")
+# OpInfo.zero_sign of the ops that sum products (matmul, einsum, tensordot, convolutions).
+DOT_PRODUCT_ZERO_SIGN = ("a dot product of -0.0 products is -0.0 if the sum starts from the first product, +0.0 if "
+                         "from a +0.0 accumulator: IEEE 754 defines no dot product, NumPy/BLAS start at +0.0, TF and "
+                         "torch per kernel (catalogue dot-product-zero-sign)")
 APIS = ("tf", "keras.ops")
 
 
@@ -80,16 +84,28 @@ class OpInfo:
     # domain (sqrt, log: x >= 1/8) so the gradient tests need not filter out most draws; None: samples_fn
     grad_args: tuple[int, ...] | None = None  # positions of the arguments both sides differentiate (None: every
     # floating one); batch_norm inference: torch has no gradient for the running statistics
-    grad_terms: Callable[..., Any] | None = None  # elementwise ops whose derivative cancels: grad_terms(*args)
-    # (float64 reference arguments) -> per output element, the summed magnitude of the terms the local derivative
-    # is computed from. Where they cancel (gelu-tanh' = 0.5(1 + t) + ..., t = tanh(..) ~ -1) its float32 error
-    # is ~u x them, not u x |derivative|; the gradient tests then take |cotangent| x this, per element, as the
-    # floor of the tolerance's magnitude scale. None: the blanket max|cotangent| (terms of size 1)
+    grad_terms: Callable[..., Any] | None = None  # ops whose backward formula forms a local derivative from
+    # terms that cancel (tanh' = 1 - t^2 at t ~ -1, softmax's s (c - <c, s>)): grad_terms(cot, *args, **kwargs)
+    # (float64 cotangent and reference arguments) -> one entry per argument: per element, the magnitude of the terms
+    # its gradient is computed from (broadcast to the argument), or None where they do not cancel. A float32 backward
+    # is then ~u x this off, not u x the chain-rule terms sum_k |c_k J_kj| (equivalence.gradcheck: G_j). Derived in
+    # its docstring, whose first line is the reason shown; `local_terms` builds one for elementwise ops. None: none
     ulps: float = DEFAULT_ULPS  # result ulps each side may be off the float64 reference (tolerance rule input)
+    elementwise: bool = False  # each output element is a function of its own input elements only (unary, binary
+    # with broadcasting, activations): judged element by element in ulps of its own reference (tolerances.
+    # elementwise), never on the scale of its neighbours. False: the accumulating rule, floor scaled over the array
+    cancellation: Callable[..., Any] | None = None  # elementwise ops whose formula cancels: cancellation(*args,
+    # **kwargs) (float64 reference arguments) -> per output element (broadcastable), the magnitude of the terms the
+    # result is formed from (gelu = x * Phi(x), Phi = (1 + erf) / 2 ~ 0: |x|). Each term carries ~u of its own
+    # size, so the element may be `ulps` of this off, however small the result. Derived in its docstring, whose
+    # first line is the reason shown. None: the result's own magnitude
     depth: Callable[[Sample], int] | None = None  # terms accumulated per output element (sum size, matmul K); 1 if None
     scale: Callable[[Sample], float] | None = None  # magnitude of the terms an output sums (x*g + b can cancel to ~0);
-    # the tolerance's absolute floor uses max(scale, max|expected|). None: max|expected|
+    # the accumulating rule's absolute floor uses max(scale, max|expected|). None: max|expected|
     exact: bool = False  # results must be bit-exact (data movement, comparisons, indices) in every dtype
+    zero_sign: str = ""  # why the float64 reference's sign of an exactly-zero result is no authority for this op
+    # (IEEE 754 leaves it open and NumPy's choice is arbitrary): each side's zeros are then held to the other
+    # side's sign only. "": every zero result of either side carries the reference's sign (tests/test_ops.py)
     ulps_override: dict = dataclasses.field(default_factory=dict)  # dtype -> ulps; comment the observed error
     result_dtype: Callable[[str], Any] | None = None  # input dtype -> result dtype name, or {'tf':..,'torch':..}
     differences: tuple[str, ...] = ()  # catalogue ids (equivalence.differences) explaining disagreements
@@ -125,6 +141,17 @@ class OpInfo:
         floating = [i for i, a in enumerate(sample.args) if np.asarray(a).dtype.kind == "f"]
         return floating if self.grad_args is None else [i for i in floating if i in self.grad_args]
 
+    def cancelling_terms(self, sample: Sample, cot: np.ndarray, i: int):
+        """`grad_terms` for argument i at cotangent `cot` (float64), broadcast to the argument; 0.0 where none."""
+        if self.grad_terms is None:
+            return 0.0
+        args = [np.asarray(a, np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a) for a in sample.args]
+        with np.errstate(all="ignore"):
+            terms = self.grad_terms(np.asarray(cot, np.float64), *args, **sample.kwargs)[i]
+        if terms is None:
+            return 0.0
+        return np.broadcast_to(np.abs(np.asarray(terms, np.float64)), np.shape(sample.args[i]))
+
     def expected_dtype(self, dtype: str):
         """The documented result dtype on each side, {'tf': name, 'torch': name}; a list of them per output when
         `result_dtype` returns a list (multi-output ops such as topk)."""
@@ -141,23 +168,38 @@ class OpInfo:
         if not extra:
             return tol
         why = (self.error_bound.__doc__ or "error_bound").strip().splitlines()[0]
-        return Tolerance(tol.atol + extra, tol.rtol, f"{tol.reason}; {side} atol +{extra:.2g}: {why}")
+        return dataclasses.replace(tol, atol=tol.atol + extra, reason=f"{tol.reason}; {side} atol +{extra:.2g}: {why}")
 
     def tolerance(self, dtype: str, sample: Sample, expected) -> Tolerance:
-        """The tolerance of one output against the float64 reference: the module rule at this op's ulps/depth.
+        """The tolerance of one output against the float64 reference: the module rule at this op's ulps.
 
-        `dtype` is the output's dtype: integer/bool outputs (and `exact` ops) are compared exactly.
+        `dtype` is the output's dtype: integer/bool outputs (and `exact` ops) are compared exactly. Elementwise
+        ops get the elementwise rule (per element, with `cancellation`'s terms); the others the accumulating rule
+        at their depth, its absolute floor scaled by max|expected| (or `scale`).
         """
         dtype = dtype_name(dtype)
         if self.exact or dtype in EXACT_DTYPES:
             return EXACT
         ulps = self.ulps_override.get(dtype, self.ulps)
+        if self.elementwise:
+            return self._elementwise_tolerance(dtype, ulps, sample, np.shape(expected))
         depth = self.depth(sample) if self.depth else 1
         tol = for_arrays(dtype, expected, depth=depth, ulps=ulps)
         if self.scale is None:
             return tol
         scale = self.scale(sample)
         return tol if tol.atol >= tol.rtol * scale else tolerance(dtype, depth=depth, ulps=ulps, scale=scale)
+
+    def _elementwise_tolerance(self, dtype: str, ulps: float, sample: Sample, shape: tuple) -> Tolerance:
+        why = f"elementwise rule: {dtype} {ulps:g} ulps of each element"
+        if self.cancellation is None:
+            return elementwise(dtype, ulps=ulps, reason=why)
+        args = tuple(np.asarray(a, np.float64) if np.asarray(a).dtype.kind == "f" else np.asarray(a)
+                     for a in sample.args)
+        with np.errstate(all="ignore"):
+            terms = np.broadcast_to(np.asarray(self.cancellation(*args, **sample.kwargs), np.float64), shape)
+        doc = (self.cancellation.__doc__ or "cancellation").strip().splitlines()[0]
+        return elementwise(dtype, ulps=ulps, terms=terms, reason=f"{why}, or of the terms where it cancels: {doc}")
 
     def validate(self) -> None:
         """Raise MalformedOpInfo naming this entry when a field is inconsistent."""
@@ -183,10 +225,27 @@ class OpInfo:
             problems.append("supports_grad without a floating dtype")
         if self.grad_samples_fn is not None and not self.supports_grad:
             problems.append("grad_samples_fn without supports_grad")
+        if self.elementwise and (self.depth is not None or self.scale is not None):
+            problems.append("elementwise with depth/scale: an elementwise op's terms are per element (cancellation)")
+        if self.cancellation is not None and not self.elementwise:
+            problems.append("cancellation without elementwise (accumulating ops scale their floor: scale)")
         if self.grad_terms is not None and not self.supports_grad:
             problems.append("grad_terms without supports_grad")
+        if self.grad_terms is not None and not (self.grad_terms.__doc__ or "").strip():
+            problems.append("grad_terms without a docstring (its derivation; the first line is the reason shown)")
         if self.grad_args is not None and (not self.supports_grad or not self.grad_args
                                            or any(not isinstance(i, int) or i < 0 for i in self.grad_args)):
             problems.append(f"grad_args {self.grad_args} needs supports_grad and non-negative argument positions")
         if problems:
             raise MalformedOpInfo(f"op registry entry {self.id!r}: " + "; ".join(problems))
+
+
+def local_terms(derivative_terms: Callable[[np.ndarray], np.ndarray]) -> Callable[..., tuple]:
+    """OpInfo.grad_terms of an elementwise op: |cot| x derivative_terms(x), the magnitude of the terms its local
+    derivative f'(x) is computed from (the docstring of `derivative_terms` is kept: it is the derivation)."""
+    def grad_terms(cot, x, **_kwargs):
+        return (np.abs(cot) * derivative_terms(x),)
+
+    grad_terms.__doc__ = derivative_terms.__doc__
+    grad_terms.__name__ = grad_terms.__qualname__ = getattr(derivative_terms, "__name__", "grad_terms")
+    return grad_terms

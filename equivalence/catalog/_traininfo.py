@@ -108,8 +108,8 @@ class OptimizerInfo(_Named):
     ref_torch: Callable[[dict], Any]  # hyper -> RefOptimizer: float64 update rule as torch writes it
     cross: bool = True  # the two frameworks must agree with each other under this mapping
     grad_scale: float = 1.0  # gradients are drawn with magnitudes up to this (tiny: makes epsilon visible)
-    ulps: float = 16.0  # result ulps of an update allowed beyond the per-step depth term
-    keras_cond: float = 1.0  # amplification of float32 rounding in Keras' bias corrections (1 - beta^t in float32)
+    ulps: float = 16.0  # result ulps of an update in the older scalar `training.update_tolerance` (GPU test); the
+    # CPU test derives its tolerance per rule and side (`ref_tf(h).float32_rtol(t)`, catalog/optimizers.py)
     mapping: str = ""  # how neutral hyperparameters become each API's arguments (shown in docs)
     differences: tuple[str, ...] = ()  # KnownDifference ids; required when cross is False
 

@@ -22,15 +22,23 @@ def by_kind(float_fn, int_fn):
 
 
 def _binary(name, torch_api, tf_api, ref, *, dtypes=SIGNED, samples_fn=None, variant="", grad=True, exact=False,
-            result_dtype=None, differences=(), ulps_override=None, notes="", tf_ref=None, grad_samples_fn=None):
-    """One broadcasting binary OpInfo (default inputs: both operands in [-10, 10] plus edge values)."""
+            result_dtype=None, differences=(), ulps_override=None, notes="", tf_ref=None, grad_samples_fn=None,
+            cancellation=None, zero_sign=""):
+    """One broadcasting binary OpInfo, judged element by element (default inputs: both operands in [-10, 10] plus
+    edge values)."""
     return OpInfo(
         name=name, family="binary", torch_fn=call(torch_api), tf_fn=call(tf_api), ref=ref, dtypes=dtypes,
         samples_fn=samples_fn or binary(), torch_api=torch_api, tf_api=tf_api, variant=variant,
         api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, exact=exact,
-        result_dtype=result_dtype, differences=differences, ulps_override=ulps_override or {}, notes=notes,
-        tf_ref=tf_ref, grad_samples_fn=grad_samples_fn,
+        elementwise=True, cancellation=cancellation, result_dtype=result_dtype, differences=differences,
+        ulps_override=ulps_override or {}, notes=notes,
+        tf_ref=tf_ref, grad_samples_fn=grad_samples_fn, zero_sign=zero_sign,
     )
+
+
+# IEEE 754's remainder is the rounded one; a floored remainder's zero has no standard sign.
+_MOD_ZERO_SIGN = ("a zero floored remainder takes the divisor's sign in NumPy (as in Python: 4.0 % -2.0 = -0.0) and "
+                  "the dividend's in TF and torch (C fmod's: -0.0 % 3.0 = -0.0); IEEE 754 defines no floored remainder")
 
 
 def _bool_result(_dtype):
@@ -93,9 +101,9 @@ OPS = [
             differences=("floordiv-float-inf", "floordiv-flushed-quotient")),
     _binary("mod", "torch.remainder", "tf.math.floormod", np.remainder, dtypes=FLOATS + INTS,
             samples_fn=_DIVISION, grad=False, differences=("mod-float-overflowing-quotient",),
-            notes="Python (floored) sign convention on both sides"),
+            notes="Python (floored) sign convention on both sides", zero_sign=_MOD_ZERO_SIGN),
     _binary("mod", "torch.remainder", "keras.ops.mod", np.remainder, variant="keras", dtypes=("float32", "int32"),
-            samples_fn=_DIVISION, grad=False),
+            samples_fn=_DIVISION, grad=False, zero_sign=_MOD_ZERO_SIGN),
     _binary("fmod", "torch.fmod", "tf.truncatemod", np.fmod, dtypes=("float32", "float64") + INTS,
             samples_fn=_DIVISION, grad=False, differences=("mod-float-overflowing-quotient",),
             notes="C (truncated) sign convention; TF has no float16/bfloat16 kernel"),

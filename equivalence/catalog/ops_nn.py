@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from .. import strategies as S
 from .._reference import SELU_ALPHA, SELU_SCALE
 from .._runtime import keras, torch
-from ._opinfo import OpInfo, Sample
+from . import _grad_terms
+from ._opinfo import DOT_PRODUCT_ZERO_SIGN, OpInfo, Sample
 from ._samples import call, reduction, unary
 from .ops_elementwise import _erf, _sigmoid, away_from_zero
 
@@ -34,38 +35,55 @@ def _log_softmax(x, axis):
 
 
 def _gelu_tanh(x):
-    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    """x * (1 + tanh(v)) / 2 written as x / (1 + exp(-2v)): the same number, without 1 + tanh(v) cancelling in
+    float64 itself (it is exactly 0 for x < -7.2, where the result is still ~-1e-22; both float32 sides cancel)."""
+    with np.errstate(over="ignore"):
+        return x / (1 + np.exp(-2 * math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 _GELU_C = math.sqrt(2 / math.pi)
 
 
-def _gelu_tanh_terms(x):
-    """Magnitude of the terms gelu_tanh'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) v'(x) is computed from (t = tanh(v),
-    v = c (x + 0.044715 x^3)), as both sides' backward does: 0.5 (1 + |t|) + 0.5 |x| |v'| (1 + t^2). For x << 0,
-    t ~ -1 and both brackets cancel to ~0: t's ~1 u absolute error is multiplied by |d gelu'/dt| ~ 0.5 + |x v' t|,
-    so the result is off by ~u x these terms, not u x |gelu'| (thorough: TF 16.6 u off at x = -4.63, terms 15.3;
-    TF's float32 tanh returns exactly -1 at x = -4.875, so its gelu' is 0, 28 u off, terms 17.3)."""
-    x = np.asarray(x, np.float64)
-    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
-    dv = _GELU_C * (1 + 3 * 0.044715 * x**2)
-    return 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(x) * np.abs(dv) * (1 + t * t)
+def _gelu_exact(x):
+    """x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: 1 + erf(x / sqrt 2) cancels in float64 (to 0 for x < -8.3,
+    where the result is ~-2e-16) and erfc does not."""
+    return 0.5 * x * _erfc(-x / math.sqrt(2))
 
 
-def _max_abs_x(sample: Sample) -> float:
-    """GELU = x * Phi(x): Phi is accurate to ~eps absolute, so the output error scales with |x|, not |gelu(x)|
-    (NUMERICS.md: torch's exact GELU is 27% off relatively in the far negative tail, 1.2e-6 absolute)."""
-    x = np.asarray(sample.args[0], np.float64)
-    finite = np.abs(x[np.isfinite(x)])
-    return float(finite.max()) if finite.size else 1.0
+def _gelu_exact_terms(x):
+    """x * (1 + erf(z)) / 2, z = x / sqrt 2, cancels for x << 0 (NUMERICS.md: 27% relative off in the tail)
+
+    Both sides form Phi = (1 + erf(z)) / 2 from two terms of size ~1, each carrying ~u of itself, plus erf's
+    argument error u|z| times erf'(z) = 2/sqrt(pi) exp(-z^2); times |x| / 2: the summed magnitude below.
+    Without cancellation (x >= 0) it is the result's own magnitude."""
+    z = x / math.sqrt(2)
+    return 0.5 * np.abs(x) * (1 + np.abs(_erf(z)) + 2 / math.sqrt(math.pi) * np.exp(-z * z) * np.abs(z))
 
 
-def _cancelling(term: float):
-    """ELU/SELU: TF computes alpha * (exp(x) - 1), not expm1 (difference 'elu-selu-near-zero'). exp(x) ~ 1 near 0-
-    carries ~u absolute error that the subtraction keeps, so the result's error is ~u * alpha (SELU: lambda * alpha)
-    however small |result| is (observed float64 selu(-2^-8): 4.2e-17 absolute, 49 ulp of the result). The layer
-    catalogue counts the same term (equivalence.models.error_scale)."""
-    return lambda sample: term
+def _gelu_tanh_value_terms(x):
+    """x * (1 + tanh(v)) / 2 cancels for x << 0 (both sides compute 1 + tanh(v), t = tanh(v) ~ -1)
+
+    The terms 1 and t carry ~u of their size, t's argument v = c (x + 0.044715 x^3) ~u|v| that tanh' = 1 - t^2
+    passes on; times |x| / 2: the summed magnitude below, the result's own magnitude where nothing cancels."""
+    v = _GELU_C * (x + 0.044715 * x**3)
+    t = np.tanh(v)
+    return 0.5 * np.abs(x) * (1 + np.abs(t) + (1 - t * t) * np.abs(v))
+
+
+def _expm1_terms(factor: float):
+    """ELU/SELU: TF computes alpha * (exp(x) - 1) for x < 0, not expm1 (catalogue elu-selu-near-zero)."""
+    def terms(x):
+        """TF forms alpha * (exp(x) - 1), which cancels near 0- (catalogue elu-selu-near-zero)
+
+        exp(x) ~ 1 carries ~u absolute error that the subtraction keeps, so the result is off by ~u * factor *
+        (exp(x) + 1) however small it is (observed float64 selu(-2^-8): 4.2e-17 absolute, 49 ulp of the result;
+        float16 elu(-2.2e-4): 1020 ulps of the result, 0.25 ulp of 1). The layer catalogue counts the same term
+        (equivalence.models.error_scale). For x >= 0 the result is factor * x: its own magnitude."""
+        with np.errstate(over="ignore"):
+            return factor * np.where(x < 0, np.exp(np.minimum(x, 0)) + 1, np.abs(x))
+    terms.__qualname__ = f"_expm1_terms({factor:g})"
+    return terms
 
 
 def _F(name, **fixed):
@@ -78,12 +96,18 @@ def _dim(name):
 
 def _nn(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant="", dtypes=F2, depth=None, ulps=4.0,
         grad=True, exact=False, differences=(), notes="", scale=None, grad_args=None, grad_samples_fn=None,
-        grad_terms=None):
+        grad_terms=None, elementwise=False, cancellation=None, ulps_override=None, zero_sign=""):
     return OpInfo(name=name, family="nn", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
                   ulps=ulps, exact=exact, differences=differences, notes=notes, scale=scale, grad_args=grad_args,
-                  grad_samples_fn=grad_samples_fn, grad_terms=grad_terms)
+                  grad_samples_fn=grad_samples_fn, grad_terms=grad_terms, elementwise=elementwise,
+                  cancellation=cancellation, ulps_override=ulps_override or {}, zero_sign=zero_sign)
+
+
+def _act(name, torch_fn, tf_fn, ref, samples_fn, **kw):
+    """An activation (or inference dropout): elementwise, judged element by element (tolerances.elementwise)."""
+    return _nn(name, torch_fn, tf_fn, ref, samples_fn, elementwise=True, **kw)
 
 
 # --- convolution and pooling (channels-last samples) -------------------------------------------------------------
@@ -125,11 +149,16 @@ def _tf_conv(x, w, stride, padding, dilation, groups):
 def _conv_samples(nsp, stride=1, padding="valid", dilation=1, groups=1):
     @st.composite
     def draw(draw_, dtype, avoid):
-        k = draw_(st.integers(1, 3), label="kernel")
-        sp = tuple(draw_(st.integers(dilation * (k - 1) + 1, 6), label=f"size{i}") for i in range(nsp))
-        cin, cout = groups * draw_(st.integers(1, 2), label="cin/g"), groups * draw_(st.integers(1, 2), label="cout/g")
+        # sizes through strategies.side: edge mode fills x and w with the whole edge pool, windows slide (>= 2)
+        rank = nsp + 2
+        k = draw_(S.side(1, 3, rank=rank), label="kernel")
+        span = dilation * (k - 1) + 1
+        sp = tuple(span - 1 + draw_(S.side(1, 7 - span, rank=rank), label=f"windows{i}") for i in range(nsp))
+        cin = groups * draw_(S.side(1, 2, rank=rank), label="cin/g")
+        cout = groups * draw_(S.side(1, 2, rank=rank), label="cout/g")
         avoid = avoid | {"huge"}  # overflow of partial sums depends on summation order (see ops_linalg._operands)
-        x = draw_(S.arrays(dtype, (draw_(st.integers(1, 2), label="batch"), *sp, cin), lo=-2, hi=2, avoid=avoid), label="x")
+        batch = draw_(S.side(1, 2, rank=rank), label="batch")
+        x = draw_(S.arrays(dtype, (batch, *sp, cin), lo=-2, hi=2, avoid=avoid), label="x")
         w = draw_(S.arrays(dtype, (k,) * nsp + (cin // groups, cout), lo=-1, hi=1, avoid=avoid), label="w")
         return Sample((x, w), dict(stride=stride, padding=padding, dilation=dilation, groups=groups), "conv")
     return draw
@@ -145,7 +174,7 @@ def _conv(nsp, variant, **cfg):
     same = ("conv-same-padding-nan",) if cfg.get("padding") == "same" else ()
     return _nn(name, _torch_conv, _tf_conv, _conv_ref, _conv_samples(nsp, **cfg),
                torch_api=f"torch.nn.functional.{name}", tf_api="tf.nn.convolution", variant=variant,
-               depth=_conv_depth, dtypes=("float32", "float64"), differences=same,
+               depth=_conv_depth, dtypes=("float32", "float64"), differences=same, zero_sign=DOT_PRODUCT_ZERO_SIGN,
                notes=", ".join(f"{k}={v}" for k, v in cfg.items()))
 
 
@@ -168,11 +197,18 @@ def _tf_pool(kind):
 
 
 @st.composite
-def _pool_samples(draw, dtype, avoid):
-    avoid = avoid | {"huge"}  # average pooling sums its window: order-dependent overflow (see ops_linalg._operands)
-    k, stride = draw(st.integers(1, 3), label="k"), draw(st.integers(1, 2), label="stride")
-    shape = (draw(st.integers(1, 2)), draw(st.integers(k, 5)), draw(st.integers(k, 5)), draw(st.integers(1, 3)))
+def _pool_samples(draw, dtype, avoid, sums=False):
+    if sums:  # average pooling sums its window: order-dependent overflow (see ops_linalg._operands)
+        avoid = avoid | {"huge"}
+    # sizes through strategies.side: edge mode fills x with the whole edge pool, and windows slide
+    k, stride = draw(S.side(1, 3, rank=4), label="k"), draw(st.integers(1, 2), label="stride")
+    sp = [k - 1 + draw(S.side(1, 6 - k, rank=4), label=f"windows{i}") for i in range(2)]
+    shape = (draw(S.side(1, 2, rank=4), label="batch"), *sp, draw(S.side(1, 3, rank=4), label="channels"))
     return Sample((draw(S.arrays(dtype, shape, avoid=avoid), label="x"),), {"k": k, "stride": stride}, "pool")
+
+
+def _avg_pool_samples(dtype, avoid):
+    return _pool_samples(dtype, avoid, sums=True)
 
 
 # --- normalisation ------------------------------------------------------------------------------------------------
@@ -183,7 +219,7 @@ EPS = 1e-5  # passed explicitly: Keras defaults to 1e-3, torch to 1e-5 (catalogu
 @st.composite
 def _norm_samples(draw, dtype, avoid, stats=False):
     spread = not stats and "ties" in avoid  # keras-layer-norm-cancellation: rows with var << eps are its witness
-    n, c = draw(st.integers(1, 4), label="n"), draw(st.integers(2 if spread else 1, 5), label="c")
+    n, c = draw(S.side(1, 4, rank=2), label="n"), draw(S.side(2 if spread else 1, 5, rank=2), label="c")
     x = draw(S.arrays(dtype, (n, c), lo=-3, hi=3, avoid=avoid), label="x")
     if spread:  # steps of 7 > the value range 6: every row has variance >= 0.25, so 1/sqrt(var + eps) <= 2
         x = (x.astype(np.float64) + 7 * np.arange(c)).astype(x.dtype)
@@ -243,55 +279,63 @@ _SOFTMAX = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side
 OPS = [
     _nn("softmax", _dim("softmax"), lambda x, axis: call("tf.nn.softmax")(x, axis=axis), _softmax, _SOFTMAX,
         torch_api="torch.softmax", tf_api="tf.nn.softmax", dtypes=F4, ulps=8,  # 8: exp + sum + divide, each <= 1 u
-        differences=("softmax-nan",)),
+        differences=("softmax-nan",), grad_terms=_grad_terms.softmax),
     _nn("softmax", _dim("softmax"), lambda x, axis: call("keras.ops.softmax")(x, axis=axis), _softmax, _SOFTMAX,
         torch_api="torch.softmax", tf_api="keras.ops.softmax", variant="keras", dtypes=("float32",), ulps=8,
-        differences=("softmax-nan",)),
+        differences=("softmax-nan",), grad_terms=_grad_terms.softmax),
     _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("tf.nn.log_softmax")(x, axis=axis), _log_softmax,
         _SOFTMAX, torch_api="torch.log_softmax", tf_api="tf.nn.log_softmax", dtypes=F4, ulps=8,
-        differences=("softmax-nan",)),
+        differences=("softmax-nan",), grad_terms=_grad_terms.log_softmax),
     _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("keras.ops.log_softmax")(x, axis=axis), _log_softmax,
         _SOFTMAX, torch_api="torch.log_softmax", tf_api="keras.ops.log_softmax", variant="keras", dtypes=("float32",),
-        ulps=8, differences=("softmax-nan",)),
-    _nn("relu", _F("relu"), call("tf.nn.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
+        ulps=8, differences=("softmax-nan",), grad_terms=_grad_terms.log_softmax),
+    _act("relu", _F("relu"), call("tf.nn.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
         tf_api="tf.nn.relu", dtypes=F4, exact=True, differences=("relu-negative-zero",)),
-    _nn("relu", _F("relu"), call("keras.ops.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
+    _act("relu", _F("relu"), call("keras.ops.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
         tf_api="keras.ops.relu", variant="keras", dtypes=("float32",), exact=True),
-    _nn("relu6", _F("relu6"), call("tf.nn.relu6"), lambda x: np.clip(x, 0, 6), _ACT,
+    _act("relu6", _F("relu6"), call("tf.nn.relu6"), lambda x: np.clip(x, 0, 6), _ACT,
         torch_api="torch.nn.functional.relu6", tf_api="tf.nn.relu6", dtypes=F4, exact=True),
-    _nn("leaky_relu", _F("leaky_relu", negative_slope=0.2), lambda x: call("tf.nn.leaky_relu")(x, alpha=0.2),
+    _act("leaky_relu", _F("leaky_relu", negative_slope=0.2), lambda x: call("tf.nn.leaky_relu")(x, alpha=0.2),
         lambda x: np.where(x > 0, x, 0.2 * x), _ACT, torch_api="torch.nn.functional.leaky_relu",
         tf_api="tf.nn.leaky_relu", dtypes=("float32", "float16", "bfloat16"),
         differences=("leaky-relu-default-slope", "tf-float64-activation-constants"),
         notes="slope 0.2 passed to both; float64 left out (TF's alpha is a float32 attribute)"),
-    _nn("elu", _F("elu"), call("tf.nn.elu"), lambda x: np.where(x > 0, x, np.expm1(x)), _ACT,
-        torch_api="torch.nn.functional.elu", tf_api="tf.nn.elu", dtypes=F4, scale=_cancelling(1.0),  # alpha = 1
-        differences=("elu-selu-near-zero",)),
-    _nn("selu", _F("selu"), call("tf.nn.selu"),
+    _act("elu", _F("elu"), call("tf.nn.elu"), lambda x: np.where(x > 0, x, np.expm1(x)), _ACT,
+        torch_api="torch.nn.functional.elu", tf_api="tf.nn.elu", dtypes=F4, cancellation=_expm1_terms(1.0),  # alpha = 1
+        differences=("elu-selu-near-zero",), grad_terms=_grad_terms.elu),
+    _act("selu", _F("selu"), call("tf.nn.selu"),
         lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
         _ACT, torch_api="torch.nn.functional.selu", tf_api="tf.nn.selu", dtypes=F4,
-        scale=_cancelling(SELU_SCALE * SELU_ALPHA), differences=("elu-selu-near-zero",),
+        cancellation=_expm1_terms(SELU_SCALE * SELU_ALPHA), differences=("elu-selu-near-zero",),
+        grad_terms=_grad_terms.selu,
         grad_samples_fn=away_from_zero(_ACT)),  # selu' jumps at 0 (lambda to lambda * alpha)
-    _nn("silu", _F("silu"), call("tf.nn.silu"), lambda x: x * _sigmoid(x), _ACT,
-        torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4),
-    _nn("gelu", _F("gelu", approximate="none"), lambda x: call("tf.nn.gelu")(x, approximate=False),
-        lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), _ACT, torch_api="torch.nn.functional.gelu",
-        tf_api="tf.nn.gelu", variant="exact", dtypes=("float32", "float16", "bfloat16"), scale=_max_abs_x,
-        ulps=12,  # NUMERICS.md: 1.2e-6 abs in the tail (~10 u)
+    _act("silu", _F("silu"), call("tf.nn.silu"), lambda x: x * _sigmoid(x), _ACT,
+        torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4,
+        grad_terms=_grad_terms.silu,
+        # TF: x * Eigen's sigmoid (4.5 ulps, ops_elementwise) + 0.5 the product + 0.5 rounding the reference;
+        # measured 4.08 u at x = -14.48 (every 397th float32 in [-20, 20]; same with
+        # TF oneDNN off and torch at avx2/default)
+        ulps_override={"float32": 5.5}),
+    _act("gelu", _F("gelu", approximate="none"), lambda x: call("tf.nn.gelu")(x, approximate=False),
+        _gelu_exact, _ACT, torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="exact",
+        # 4 ulps of the terms: measured torch 3.3 (x = 2.98, float32, avx512/avx2/default alike; its erf is
+        # Abramowitz-Stegun 7.1.26), TF 1.2 (every 397th float32 in [-20, 20]); float16/bfloat16 <= 1 (every value)
+        dtypes=("float32", "float16", "bfloat16"), cancellation=_gelu_exact_terms, grad_terms=_grad_terms.gelu_exact,
         differences=("gelu-approximate-default", "gelu-inf", "tf-float64-activation-constants")),
-    _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
+    _act("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
         torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
-        dtypes=("float32",), ulps=12, scale=_max_abs_x, grad_terms=_gelu_tanh_terms,
+        dtypes=("float32",), cancellation=_gelu_tanh_value_terms, grad_terms=_grad_terms.gelu_tanh,
         differences=("tf-float64-activation-constants",),
         notes="half precision left out: TF computes 1 + tanh(...) in half precision (tf-half-flushes-intermediates)"),
-    _nn("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
+    _act("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
         _ACT, torch_api="torch.nn.functional.gelu", tf_api="keras.ops.gelu", variant="keras", dtypes=("float32",),
-        ulps=12, scale=_max_abs_x, grad_terms=_gelu_tanh_terms, differences=("gelu-approximate-default",)),
-    _nn("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
-        torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4),
+        cancellation=_gelu_tanh_value_terms, grad_terms=_grad_terms.gelu_tanh,
+        differences=("gelu-approximate-default",)),
+    _act("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
+        torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4, grad_terms=_grad_terms.softsign),
     # (x + 3) / 6, as both frameworks compute it: x / 6 + 0.5 cancels near x = -3 (43 ulps off in float64 at
     # x = -2.984375, found by thorough).
-    _nn("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x + 3, 0, 6) / 6,
+    _act("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x + 3, 0, 6) / 6,
         _ACT, torch_api="torch.nn.functional.hardsigmoid", tf_api="keras.ops.hard_sigmoid", dtypes=F2),
     _conv(1, "valid"),
     _conv(1, "same_dilation2", padding="same", dilation=2),
@@ -302,19 +346,21 @@ OPS = [
     _conv(2, "groups2", groups=2),
     _nn("max_pool2d", _torch_pool("max"), _tf_pool("max"), _pool_ref("max"), _pool_samples,
         torch_api="torch.nn.functional.max_pool2d", tf_api="tf.nn.max_pool2d", exact=True, notes="VALID",
-        differences=("max-pool-nan",)),
-    _nn("avg_pool2d", _torch_pool("avg"), _tf_pool("avg"), _pool_ref("avg"), _pool_samples,
+        differences=("max-pool-nan",), zero_sign="IEEE 754 leaves max(-0.0, +0.0) open; NumPy's max picks "
+        "otherwise than both frameworks do over a window holding both zeros"),
+    _nn("avg_pool2d", _torch_pool("avg"), _tf_pool("avg"), _pool_ref("avg"), _avg_pool_samples,
         torch_api="torch.nn.functional.avg_pool2d", tf_api="tf.nn.avg_pool2d", depth=lambda s: s.kwargs["k"] ** 2,
         notes="VALID only: SAME padding averages differ at borders (layers catalogue)"),
     _nn("layer_norm", _torch_layer_norm, _keras_layer_norm, _layer_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES)), torch_api="torch.nn.functional.layer_norm",
         tf_api="keras.ops.layer_normalization", depth=lambda s: s.args[0].shape[-1], ulps=16,  # mean, var, rsqrt
-        differences=("keras-layer-norm-cancellation",), scale=_affine_scale),
+        differences=("keras-layer-norm-cancellation",), scale=_affine_scale, grad_terms=_grad_terms.layer_norm),
     _nn("batch_norm", _torch_batch_norm, _tf_batch_norm, _batch_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES), stats=True), torch_api="torch.nn.functional.batch_norm",
         tf_api="tf.nn.batch_normalization", variant="inference", ulps=8, scale=_affine_scale,
-        grad_args=(0, 3, 4)),  # x, gamma, beta: torch's inference batch_norm does not differentiate mean/var
-    _nn("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
+        grad_args=(0, 3, 4),  # x, gamma, beta: torch's inference batch_norm does not differentiate mean/var
+        grad_terms=_grad_terms.batch_norm),
+    _act("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
         torch_api="torch.nn.functional.dropout", tf_api="keras.layers.Dropout", variant="inference", exact=True,
         dtypes=("float32",), notes="training=False: identity on both sides"),
 ]

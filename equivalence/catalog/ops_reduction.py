@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from . import _grad_terms
 from ._opinfo import OpInfo
 from ._samples import as_reference, call, reduced_size, reduction
 from .ops_binary import INTS
@@ -175,10 +176,13 @@ def _accumulation_bound(kind):
 
 
 _HALF_SUMS = ("tf-half-sums-accumulate-in-half",)
+_SCAN_ZERO_SIGN = ("TF and torch start a running sum at +0.0, so a prefix of -0.0s sums to +0.0, where NumPy starts "
+                   "from the first element (-0.0); IEEE 754 defines no scan")
 
 
 def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=None, variant="", grad=True,
-         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size, scale=None, error_bound=None):
+         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size, scale=None, error_bound=None,
+         grad_terms=None, zero_sign=""):
     """One reduction OpInfo (default inputs: any axis spec, keepdims drawn, empty dims included)."""
     return OpInfo(
         name=name, family="reduction", torch_fn=torch_fn, tf_fn=_tf_reduce(tf_api) if isinstance(tf_api, str)
@@ -186,7 +190,7 @@ def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=No
         torch_api=torch_api, tf_api=tf_api if isinstance(tf_api, str) else tf_api[0], variant=variant,
         api="keras.ops" if (tf_api if isinstance(tf_api, str) else tf_api[0]).startswith("keras.") else "tf",
         supports_grad=grad, exact=exact, result_dtype=result_dtype, notes=notes, depth=depth, scale=scale,
-        error_bound=error_bound, differences=differences,
+        error_bound=error_bound, differences=differences, grad_terms=grad_terms, zero_sign=zero_sign,
     )
 
 
@@ -231,18 +235,20 @@ OPS = [
          differences=("argmax-nan",)),
     _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
          differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
-         error_bound=_accumulation_bound("var"),
+         error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var,
          notes="torch called with correction=0 (TF's estimator)"),
     _red("var", _torch_var("var"), "keras.ops.var", _np_reduce(np.var), torch_api="torch.var", variant="keras",
          dtypes=("float32",), differences=("var-default-correction", "squares-overflow"),
-         error_bound=_accumulation_bound("var")),
+         error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var),
     _red("std", _torch_var("std"), "tf.math.reduce_std", _np_reduce(np.std), torch_api="torch.std",
          differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
-         error_bound=_accumulation_bound("std")),
+         error_bound=_accumulation_bound("std"), grad_terms=_grad_terms.std),
     _red("logsumexp", _torch_reduce("logsumexp"), "tf.math.reduce_logsumexp", _np_logsumexp,
-         torch_api="torch.logsumexp", dtypes=("float32", "float64"), samples_fn=reduction(), scale=_unit),
+         torch_api="torch.logsumexp", dtypes=("float32", "float64"), samples_fn=reduction(), scale=_unit,
+         grad_terms=_grad_terms.logsumexp),
     _red("logsumexp", _torch_reduce("logsumexp"), "keras.ops.logsumexp", _np_logsumexp,
-         torch_api="torch.logsumexp", variant="keras", dtypes=("float32",), samples_fn=reduction(), scale=_unit),
+         torch_api="torch.logsumexp", variant="keras", dtypes=("float32",), samples_fn=reduction(), scale=_unit,
+         grad_terms=_grad_terms.logsumexp),
     _red("all", _torch_reduce("all"), "tf.math.reduce_all", _np_reduce(np.all), torch_api="torch.all",
          dtypes=("bool",), grad=False),
     _red("any", _torch_reduce("any"), "tf.math.reduce_any", _np_reduce(np.any), torch_api="torch.any",
@@ -250,10 +256,10 @@ OPS = [
     _red("cumsum", _torch_axis("cumsum"), ("tf.math.cumsum", _tf_axis("tf.math.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", dtypes=NUMERIC, samples_fn=_SCAN,
          result_dtype=_int_widens, differences=("reduce-int32-result-dtype",) + _HALF_SUMS,
-         error_bound=_accumulation_bound("cumsum")),
+         error_bound=_accumulation_bound("cumsum"), zero_sign=_SCAN_ZERO_SIGN),
     _red("cumsum", _torch_axis("cumsum"), ("keras.ops.cumsum", _tf_axis("keras.ops.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
-         samples_fn=_SCAN),
+         samples_fn=_SCAN, zero_sign=_SCAN_ZERO_SIGN),
     _red("cumprod", _torch_axis("cumprod"), ("tf.math.cumprod", _tf_axis("tf.math.cumprod")),
          lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=_PROD_DTYPES,
          samples_fn=reduction(-2, 2, keepdims=False, tuple_axes=False, none_axis=False, avoid=_PROD_AVOID, max_side=3),

@@ -36,7 +36,7 @@ def _join(draw, dtype, avoid, stack=False):
     axis = draw(st.integers(-len(shape) - stack, len(shape) - 1 + stack), label="axis")
     other = list(shape)
     if not stack:
-        other[axis] = draw(st.integers(0, 3), label="other_len")
+        other[axis] = draw(S.side(0, 3, rank=len(shape)), label="other_len")
     xs = (draw(S.arrays(dtype, shape, avoid=avoid), label="x0"), draw(S.arrays(dtype, tuple(other), avoid=avoid), label="x1"))
     return Sample(xs, {"axis": axis}, "stack" if stack else "concat")
 
@@ -54,9 +54,9 @@ def _gather(draw, dtype, avoid, along=False):
     x = _x(draw, dtype, avoid, min_side=1)
     axis = draw(st.integers(0, x.ndim - 1), label="axis")
     n = x.shape[axis]
-    idx_shape = tuple(draw(st.integers(0, 4), label="idx_len") if d == axis else s for d, s in enumerate(x.shape)) \
-        if along else (draw(st.integers(0, 5), label="idx_len"),)
-    idx = draw(S.hnp.arrays(np.int64, idx_shape, elements=st.integers(0, n - 1)), label="indices")
+    idx_shape = tuple(draw(S.side(0, 4, rank=x.ndim), label="idx_len") if d == axis else s
+                      for d, s in enumerate(x.shape)) if along else (draw(S.side(0, 5), label="idx_len"),)
+    idx = draw(S.indices(n, idx_shape), label="indices")
     return Sample((x, idx), {"axis": axis}, "take_along" if along else "gather")
 
 
@@ -72,11 +72,12 @@ def _where(draw, dtype, avoid):
 def _pad(draw, dtype, avoid, mode):
     if mode == "constant":
         x = _x(draw, dtype, avoid)
-        pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in x.shape)
+        pads = tuple((draw(S.amount(0, 2, empties=False)), draw(S.amount(0, 2, empties=False))) for _ in x.shape)
     else:  # torch reflect pads the last two dims of a 3-D input; pad < size on each side
-        x = draw(S.arrays(dtype, (draw(st.integers(1, 2)), draw(st.integers(2, 4)), draw(st.integers(2, 4))),
-                          avoid=avoid), label="x")
-        pads = ((0, 0),) + tuple((draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))) for n in x.shape[1:])
+        shape = (draw(S.side(1, 2, rank=3)), draw(S.side(2, 4, rank=3)), draw(S.side(2, 4, rank=3)))
+        x = draw(S.arrays(dtype, shape, avoid=avoid), label="x")
+        pads = ((0, 0),) + tuple((draw(S.amount(0, n - 1, empties=False)), draw(S.amount(0, n - 1, empties=False)))
+                                 for n in x.shape[1:])
     return Sample((x,), {"pads": pads, "mode": mode}, mode)
 
 
@@ -100,15 +101,14 @@ def _axis_op(draw, dtype, avoid, kw):
 @st.composite
 def _topk(draw, dtype, avoid):
     x = _x(draw, dtype, avoid, min_side=1)
-    return Sample((x,), {"k": draw(st.integers(0, x.shape[-1]), label="k")}, "topk")
+    return Sample((x,), {"k": draw(S.amount(0, x.shape[-1]), label="k")}, "topk")
 
 
 @st.composite
 def _one_hot(draw, dtype, avoid):
-    depth = draw(st.integers(1, 5), label="depth")
+    depth = draw(S.amount(1, 5), label="depth")
     shape = draw(S.shapes(max_dims=2), label="shape")
-    return Sample((draw(S.hnp.arrays(np.int64, shape, elements=st.integers(0, depth - 1)), label="indices"),),
-                  {"depth": depth}, "one_hot")
+    return Sample((draw(S.indices(depth, shape), label="indices"),), {"depth": depth}, "one_hot")
 
 
 def _np_sort(x, axis, descending):
@@ -164,12 +164,12 @@ OPS = [
         lambda d, a: _pad(d, a, "reflect"), torch_api="torch.nn.functional.pad", tf_api="tf.pad", variant="reflect",
         dtypes=FLOATS, grad=True, notes="TF SYMMETRIC and torch replicate/circular have no counterpart"),
     _op("tile", lambda x, reps: torch().tile(x, reps), lambda x, reps: call("tf.tile")(x, reps), np.tile,
-        lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"reps": tuple(draw(st.integers(0, 2)) for _ in x.shape)})
+        lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"reps": tuple(draw(S.amount(0, 2)) for _ in x.shape)})
         .map(lambda s: Sample(s.args, {"reps": s.kwargs["reps"]}, "tile")), torch_api="torch.tile", tf_api="tf.tile"),
     _op("repeat", lambda x, repeats, axis: torch().repeat_interleave(x, repeats, dim=axis),
         lambda x, repeats, axis: call("tf.repeat")(x, repeats, axis=axis),
         lambda x, repeats, axis: np.repeat(x, repeats, axis),
-        lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"repeats": draw(st.integers(0, 3))}),
+        lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"repeats": draw(S.amount(0, 3))}),
         torch_api="torch.repeat_interleave", tf_api="tf.repeat"),
     _op("flip", lambda x, axis: torch().flip(x, (axis,)), lambda x, axis: call("tf.reverse")(x, [axis]),
         lambda x, axis: np.flip(x, axis), lambda d, a: _axis_op(d, a, lambda *_: {}), torch_api="torch.flip",

@@ -16,10 +16,25 @@ Epsilon placement, the recurring difference:
   Adadelta          both   sqrt(acc + eps) inside the root, identical
 The cross configurations therefore use a negligible epsilon (Keras 1e-24 inside a root = torch 1e-12 outside).
 
-Bias corrections: Keras computes beta^t in float32 from float32-cast betas (`ops.power(ops.cast(beta_2, dtype), t)`),
-torch in Python float64. 1 - beta2^t cancels, so Keras' rounding there is amplified by ~1/(1 - beta2): the Keras
-side's update tolerance carries `keras_cond = 1/(1 - beta2)` (measured: 9e-6 relative after 5 Adam steps with
-beta2=0.999, against a bound of 1000 u = 1.2e-4); catalogued as 'adam-bias-correction-float32'.
+Float32 tolerance of an update, derived per rule (`_Rule.float32_rtol(t)`, relative to the update's magnitude, see
+`training.update_bound`): each rule counts the float32 roundings (<= 1 ulp = u = 2**-23 relative each, casts of
+Python constants included) of its update expression (UPDATE_OPS) and of the state recurrences feeding it
+(STATE_OPS, accumulated over the t steps so far), plus what its float32 constants do (`constants_rtol`):
+  Keras Adam/AdamW  beta^t in float32 from float32-cast betas, while the moments use Python's 1 - beta: the cast
+                    error |bf^t - b^t| and pow's rounding (<= 1 ulp; 0 at t = 1, where pow(b, 1) = b) both land
+                    in 1 - beta^t, which divides them: sqrt halves beta2's share ('adam-bias-correction-float32').
+                    0.999 -> 56 u at t = 1, 179 u at t = 2 (the largest over the 5 tested steps).
+  Keras Nadam       the same powers, but the moments use the same float32 (1 - beta): the cast cancels and only
+                    pow's rounding of beta2^t is amplified (t >= 2: 125 u at t = 2); mu's 0.96^t and the running
+                    product u_product (t float32 products, 1 - prod >= 1/2) add (t + 2) u.
+  Keras Adamax      only beta1^t (no beta2 power: u = max(b2 u, |g|) needs no correction): ~5 u.
+  Adagrad, RMSprop, Adadelta, SGD: no powers; centered RMSprop's v - a^2 cancels by at most 1/rho^t.
+  torch             every bias correction in Python float64: ops only.
+Measured error over the test's cases (40 derandomized + the pinned examples; in u of the update's magnitude, the
+largest step; the derived rule's largest step in brackets; the old rule was 1024 u for every Keras Adam-family side):
+  Keras Adam/AdamW 85 [201]   Keras Nadam 30 [149]   Keras Adamax 3.2 [25]   torch Adam (L2 weight decay) 14 [26]
+  every other side and optimizer <= 2.6 [>= 9]
+tests/meta/test_optimizer_tolerance.py shows a small change of lr, beta2, rho, momentum or eps failing the check.
 """
 from __future__ import annotations
 
@@ -31,14 +46,48 @@ from .. import _runtime
 from ._traininfo import OptimizerInfo, check_unique
 
 TINY_EPS_TF, TINY_EPS_TORCH = 1e-24, 1e-12  # sqrt(1e-24) = 1e-12: same size on both sides of the root
+U = float(np.finfo(np.float32).eps)  # 1 ulp relative: the most one float32 operation (or a cast) rounds by
+
+
+def one_minus_power_rel(b: float, t: int, moments_use_float32: bool) -> float:
+    """Relative error of 1 - b^t when b^t is computed as float32 pow(float32(b), t) (module docstring).
+
+    pow rounds by <= 1 ulp of its result (0.51 ulp measured for t <= 2000; exact at t = 1). The cast error
+    |bf^t - b^t| counts only when the moments are built from Python's 1 - b (Keras Adam, Adamax); where they use
+    the same float32 1 - bf (Keras Nadam) the weights stay normalised and the cast moves the result by t|bf - b|.
+    """
+    bf = float(np.float32(b))
+    exact, got = b**t, bf**t
+    pow_ulp = float(np.spacing(np.float32(got))) if t > 1 else 0.0
+    if moments_use_float32:  # normalised weights: the cast moves them by ~t |bf - b| / b, not amplified
+        return pow_ulp / (1.0 - exact) + t * abs(bf - b) / b
+    return (abs(got - exact) + pow_ulp) / (1.0 - exact)
 
 
 # ---------------------------------------------------------------- float64 reference rules (one parameter array)
 class _Rule:
-    """A float64 update rule: `step(p, g)` returns the new parameter; state lives on the instance."""
+    """A float64 update rule: `step(p, g)` returns the new parameter; state lives on the instance.
+
+    UPDATE_OPS / STATE_OPS: float32 roundings of the framework's update expression / of one step of the state it
+    reads (counted from its source, Python constants' casts included; module docstring)."""
+
+    UPDATE_OPS, STATE_OPS = 3, 0
 
     def __init__(self, **h):
         self.h, self.t, self.s = h, 0, {}
+
+    def float32_rtol(self, t: int) -> float:
+        """Relative error of the framework's float32 update at step t (1-based) against this float64 rule."""
+        return (self.UPDATE_OPS + self.STATE_OPS * t) * U + self.constants_rtol(t)
+
+    def constants_rtol(self, t: int) -> float:
+        """What float32 constants add (powers, cancelling denominators); none by default."""
+        return 0.0
+
+    def p_roundings(self) -> int:
+        """Half-ulps of p one step may round the stored weight by: the update's add, plus Keras-style decoupled
+        decay p - p*wd*lr (one more; torch AdamW overrides)."""
+        return 2 if self.h.get("wd") else 1
 
     def state(self, name, like, init=0.0):
         return self.s.setdefault(name, np.full_like(like, init, dtype=np.float64))
@@ -50,6 +99,8 @@ class _Rule:
 
 
 class KerasSGD(_Rule):
+    UPDATE_OPS, STATE_OPS = 4, 3  # casts of lr/momentum, g*lr, (m*mom - g*lr) [+ nesterov's 3]; m: 3 per step
+
     def update(self, p, g, h):
         p = p - p * h.get("wd", 0.0) * h["lr"]  # Keras weight_decay is decoupled, applied before the step
         if not h.get("momentum"):
@@ -59,6 +110,8 @@ class KerasSGD(_Rule):
 
 
 class TorchSGD(_Rule):
+    UPDATE_OPS, STATE_OPS = 4, 3  # g + wd*p, lr*buf (+ nesterov g + mom*buf); buf*mom + g per step
+
     def update(self, p, g, h):
         g = g + h.get("wd", 0.0) * p  # torch weight_decay is L2: added to the gradient
         if not h.get("momentum"):
@@ -68,6 +121,12 @@ class TorchSGD(_Rule):
 
 
 class KerasAdam(_Rule):
+    UPDATE_OPS, STATE_OPS = 9, 4  # alpha (2 subs, sqrt, *, /), m*alpha, sqrt(v), + eps, /; m, v: (x - s)*(1-b), +=
+
+    def constants_rtol(self, t):
+        h = self.h
+        return 0.5 * one_minus_power_rel(h["beta2"], t, False) + one_minus_power_rel(h["beta1"], t, False)
+
     def update(self, p, g, h):
         p = p - p * h.get("wd", 0.0) * h["lr"]  # Keras Adam/AdamW weight_decay: decoupled
         b1, b2, t = h["beta1"], h["beta2"], self.t
@@ -80,6 +139,11 @@ class KerasAdam(_Rule):
 
 
 class TorchAdam(_Rule):
+    UPDATE_OPS, STATE_OPS = 6, 4  # sqrt(v), / bc2_sqrt, + eps, step_size cast, addcdiv (*, /); lerp m, v*b2+g*g*(1-b2)
+
+    def p_roundings(self):  # AdamW: p.mul_(1 - lr*wd): the float32 factor (u/2 |p| <= 2 half-ulps), the product, the add
+        return 4 if self.h.get("decoupled") and self.h.get("wd") else 1
+
     def update(self, p, g, h):
         if h.get("decoupled"):  # AdamW
             p = p * (1 - h["lr"] * h.get("wd", 0.0))
@@ -95,6 +159,11 @@ class TorchAdam(_Rule):
 
 
 class KerasRMSprop(_Rule):
+    UPDATE_OPS, STATE_OPS = 6, 4  # v + eps (- a^2), rsqrt, lr*g*, (+ momentum); v, a: rho*s + (1-rho)*g*g
+
+    def constants_rtol(self, t):  # centered: v - a^2 >= rho^t (v) cancels by at most 1/rho^t
+        return 2 * U / self.h["rho"] ** t if self.h.get("centered") else 0.0
+
     def update(self, p, g, h):
         rho = h["rho"]
         v = self.s["v"] = rho * self.state("v", p) + (1 - rho) * g * g
@@ -109,6 +178,9 @@ class KerasRMSprop(_Rule):
 
 
 class TorchRMSprop(_Rule):
+    UPDATE_OPS, STATE_OPS = 6, 4  # sqrt(v - a^2), + eps, g / avg, lr * (+ momentum buf)
+    constants_rtol = KerasRMSprop.constants_rtol
+
     def update(self, p, g, h):
         rho = h["rho"]
         v = self.s["v"] = self.state("v", p) * rho + (1 - rho) * g * g
@@ -124,18 +196,24 @@ class TorchRMSprop(_Rule):
 
 
 class KerasAdagrad(_Rule):
+    UPDATE_OPS, STATE_OPS = 5, 2  # acc + eps, sqrt, lr*g, /; acc + g*g per step
+
     def update(self, p, g, h):
         acc = self.s["acc"] = self.state("acc", p, h["init_acc"]) + g * g
         return p - h["lr"] * g / np.sqrt(acc + h["eps"])
 
 
 class TorchAdagrad(_Rule):
+    UPDATE_OPS, STATE_OPS = 5, 2  # sqrt(acc), + eps, g / ., * lr; addcmul per step
+
     def update(self, p, g, h):
         acc = self.s["acc"] = self.state("acc", p, h["init_acc"]) + g * g
         return p - h["lr"] * g / (np.sqrt(acc) + h["eps"])  # lr_decay 0
 
 
 class Adadelta(_Rule):  # Keras and torch write the same rule (eps inside both roots)
+    UPDATE_OPS, STATE_OPS = 8, 6  # two (s + eps) roots, /, * g, * lr; acc_g and acc_delta EMAs
+
     def update(self, p, g, h):
         rho, eps = h["rho"], h["eps"]
         acc_g = self.s["g"] = rho * self.state("g", p) + (1 - rho) * g * g
@@ -145,6 +223,11 @@ class Adadelta(_Rule):  # Keras and torch write the same rule (eps inside both r
 
 
 class KerasAdamax(_Rule):
+    UPDATE_OPS, STATE_OPS = 7, 3  # 1 - b1^t, u + eps, *, lr*m, /; m: (g - m)*(1-b1), +=; u: b2*u (max exact)
+
+    def constants_rtol(self, t):
+        return one_minus_power_rel(self.h["beta1"], t, False)
+
     def update(self, p, g, h):
         m = self.s["m"] = self.state("m", p) + (g - self.state("m", p)) * (1 - h["beta1"])
         u = self.s["u"] = np.maximum(h["beta2"] * self.state("u", p), np.abs(g))
@@ -152,6 +235,8 @@ class KerasAdamax(_Rule):
 
 
 class TorchAdamax(_Rule):
+    UPDATE_OPS, STATE_OPS = 5, 4  # lr / bc (float64) cast, m / u, *; m lerp, b2*u, |g| + eps
+
     def update(self, p, g, h):
         m = self.s["m"] = self.state("m", p) * h["beta1"] + g * (1 - h["beta1"])
         u = self.s["u"] = np.maximum(h["beta2"] * self.state("u", p), np.abs(g) + h["eps"])
@@ -161,6 +246,11 @@ class TorchAdamax(_Rule):
 class Nadam(_Rule):
     """Dozat's Nadam with mu_t = b1 (1 - 0.5 * 0.96^(t * psi)): Keras hard-codes psi = 1, torch momentum_decay."""
 
+    UPDATE_OPS, STATE_OPS = 12, 4  # m_hat's two terms (*, /, +), v / bc2, sqrt, + eps, lr*, /; m, v EMAs
+
+    def p_roundings(self):  # torch NAdam adds its two terms to p by two addcdiv_ calls
+        return 2
+
     def update(self, p, g, h):
         b1, b2, t, psi = h["beta1"], h["beta2"], self.t, h["momentum_decay"]
         mu, mu_next = b1 * (1 - 0.5 * 0.96 ** (t * psi)), b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
@@ -169,6 +259,16 @@ class Nadam(_Rule):
         v = self.s["v"] = self.state("v", p) * b2 + g * g * (1 - b2)
         denom = np.sqrt(v / (1 - b2**t)) + h["eps"]
         return p - h["lr"] * ((1 - mu) / (1 - prod) * g + mu_next / (1 - prod * mu_next) * m) / denom
+
+
+class KerasNadam(Nadam):
+    """Keras' Nadam: psi = 1, mu from float32 0.96^t and a float32 running product, beta2^t in float32."""
+
+    def constants_rtol(self, t):
+        return 0.5 * one_minus_power_rel(self.h["beta2"], t, True) + (t + 2) * U
+
+    def p_roundings(self):  # one assign_sub of the whole step
+        return 1
 
 
 # ---------------------------------------------------------------- the mapping between the two APIs
@@ -200,16 +300,11 @@ def torch_kwargs(cls: str, h: dict) -> dict:
     return kw
 
 
-def _cond(h: dict) -> float:
-    """Keras' bias-correction amplification 1/(1 - beta2) (1 where the rule has no beta2 power)."""
-    return 1.0 / (1.0 - h["beta2"]) if "beta2" in h else 1.0
-
-
 def _entry(name, variant, keras_cls, torch_cls, rules, hyper, **kw) -> OptimizerInfo:
     """A configuration both APIs express: neutral `hyper` spelled for each by the tables above."""
     rule_tf, rule_torch = rules
     return OptimizerInfo(
-        name, variant, hyper, keras_cond=_cond(hyper),
+        name, variant, hyper,
         keras=lambda h: getattr(_runtime.keras().optimizers, keras_cls)(**keras_kwargs(h)),
         torch=lambda params, h: getattr(_runtime.torch().optim, torch_cls)(params, **torch_kwargs(torch_cls, h)),
         ref_tf=lambda h: rule_tf(**h), ref_torch=lambda h: rule_torch(**torch_hyper(h)),
@@ -225,7 +320,7 @@ def _defaults(name, keras_cls, torch_cls, rules, keras_h, torch_h, differences, 
     """
     rule_tf, rule_torch = rules
     return OptimizerInfo(
-        name, "defaults", keras_h, keras_cond=_cond(keras_h),
+        name, "defaults", keras_h,
         keras=lambda h: getattr(_runtime.keras().optimizers, keras_cls)(),
         torch=lambda params, h: getattr(_runtime.torch().optim, torch_cls)(params),
         ref_tf=lambda h: rule_tf(**keras_h), ref_torch=lambda h: rule_torch(**torch_h),
@@ -270,9 +365,9 @@ def _adam_entries() -> list[OptimizerInfo]:
         _entry("adamax", "tiny_eps", "Adamax", "Adamax", (KerasAdamax, TorchAdamax), {"lr": 0.01, **ADAM, **TINY}),
         _defaults("adamax", "Adamax", "Adamax", (KerasAdamax, TorchAdamax), {"lr": 1e-3, **ADAM, "eps": 1e-7},
                   {"lr": 2e-3, **ADAM, "eps": 1e-8}, ("adamax-defaults",)),
-        _entry("nadam", "momentum_decay_1", "Nadam", "NAdam", (Nadam, Nadam),
+        _entry("nadam", "momentum_decay_1", "Nadam", "NAdam", (KerasNadam, Nadam),
                {"lr": 0.01, **ADAM, "eps": 1e-7, "momentum_decay": 1.0}),
-        _defaults("nadam", "Nadam", "NAdam", (Nadam, Nadam), {"lr": 1e-3, **ADAM, "eps": 1e-7, "momentum_decay": 1.0},
+        _defaults("nadam", "Nadam", "NAdam", (KerasNadam, Nadam), {"lr": 1e-3, **ADAM, "eps": 1e-7, "momentum_decay": 1.0},
                   {"lr": 2e-3, **ADAM, "eps": 1e-8, "momentum_decay": 4e-3}, ("nadam-momentum-decay",), grad_scale=1.0),
     ]
 

@@ -47,10 +47,10 @@ NARROWS: dict[str, frozenset] = {
     "sign-nan": frozenset({"nan"}),
     "argmax-nan": frozenset({"nan"}),
     "softplus-threshold": frozenset(),
-    "tf-cpu-flushes-subnormals": frozenset({"subnormal"}),
     "floordiv-float-inf": frozenset(),  # asserted instead: the registry's tf_ref is TF's floor(x / y)
     "floordiv-flushed-quotient": frozenset({"tiny", "huge"}),
-    "mod-float-overflowing-quotient": frozenset({"huge", "tiny"}),
+    "mod-float-overflowing-quotient": frozenset({"huge", "tiny", "subnormal"}),  # a subnormal divisor overflows
+    # x / y as a tiny one does: torch's vectorised remainder/fmod give NaN there (AVX2/AVX512), NumPy 0.0
     "max-signed-zero": frozenset({"negzero"}),
     "maximum-signed-zero": frozenset({"negzero"}),
     "relu-negative-zero": frozenset({"negzero"}),
@@ -68,9 +68,20 @@ NARROWS: dict[str, frozenset] = {
     "max-pool-nan": frozenset({"nan", "inf"}),
     "keras-layer-norm-cancellation": frozenset({"ties"}),
     "keras-argmax-signed-zero": frozenset({"negzero"}),
+    "reduce-single-negative-zero": frozenset({"negzero"}),
     "tf-half-sums-accumulate-in-half": frozenset(),  # asserted instead: TF's tolerance adds the bound of float16
     # summation (OpInfo.error_bound, equivalence.catalog.ops_reduction._accumulation_bound), torch keeps the rule's
 }
+# Edge kinds an entry's witness owns on ONE side only: the samples still hold them, the other side is checked on them
+# against the reference, and this side (with TF vs torch) on the sample as the side's documented behaviour sees it
+# (tests/test_ops.py SIDE_VIEWS: subnormal inputs become zeros of their sign, as under denormals-are-zero).
+SIDE_NARROWS: dict[str, dict[str, frozenset]] = {
+    "tf-cpu-flushes-subnormals": {"tf": frozenset({"subnormal"})},
+}
+# Entries whose witness owns the sign of the zero results of the ops they select, where IEEE 754 leaves it open and
+# no edge kind isolates it (a dot product is -0 or +0 by how its accumulator starts, whichever operands made its
+# products -0): the property test then compares those ops' values, but not TF's zero signs with torch's.
+ZERO_SIGNS: frozenset = frozenset({"dot-product-zero-sign"})
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
     """d sum(conv2d(x, w, groups=2)) / d(x, w) on a 3x3x2 input with a 2x2 kernel per group (channels-last lists)."""
@@ -162,6 +173,36 @@ def _var_sample() -> np.ndarray:
     return x
 
 
+def _signbits(x) -> list:
+    """1 where an element's sign bit is set (-0.0 included), else 0: how a witness observes the sign of zero."""
+    from ..compare import to_numpy
+
+    return np.signbit(to_numpy(x)).astype(int).ravel().tolist()
+
+
+def _reduce_negative_zeros(sum_, mean) -> dict:
+    """Sign bits of sum/mean over one -0.0, over a size-1 axis of -0.0s, and over two -0.0s (sum_(x, axis))."""
+    one, column, two = [-0.0], [[-0.0], [-0.0]], [-0.0, -0.0]
+    return {"sum([-0.])": _signbits(sum_(one, None)), "mean([-0.])": _signbits(mean(one, None)),
+            "sum([[-0.], [-0.]], axis=1)": _signbits(sum_(column, 1)), "sum([-0., -0.])": _signbits(sum_(two, None))}
+
+
+def _tf_reduce_negative_zeros(tf) -> dict:
+    keras = _runtime.keras()
+    out = _reduce_negative_zeros(lambda x, a: tf.reduce_sum(tf.constant(x), axis=a),
+                                 lambda x, a: tf.reduce_mean(tf.constant(x), axis=a))
+    out["keras.ops.sum([-0.])"] = _signbits(keras.ops.sum(tf.constant([-0.0])))
+    return out
+
+
+def _torch_reduce_negative_zeros(t) -> dict:
+    dims = lambda a: () if a is None else a  # noqa: E731 - dim=() reduces every axis
+    out = _reduce_negative_zeros(lambda x, a: t.sum(t.tensor(x), dim=dims(a)),
+                                 lambda x, a: t.mean(t.tensor(x), dim=dims(a)))
+    out["keras.ops.sum([-0.])"] = out["sum([-0.])"]  # the torch side of keras.ops.sum is torch.sum
+    return out
+
+
 _HALF_COL = [1024.0, 0.5, 0.5, 0.5, 0.5]  # 1024 + 0.5 is a float16 tie: rounds back to 1024 (ulp 1)
 _BF16_COL = [256.0] + [0.5] * 8  # bfloat16 ulp at 256 is 2: 256 + 0.5 rounds back to 256
 
@@ -187,6 +228,55 @@ def _torch_half_sums(t) -> dict:
 
 
 ENTRIES: list[KnownDifference] = [
+    _entry(
+        "reduce-single-negative-zero",
+        "sum/mean over a single -0.0: TF returns -0.0 (the element), PyTorch +0.0",
+        tf="tf.reduce_sum / tf.reduce_mean (and keras.ops.sum/mean) of one element return it: sum([-0.]) = -0.0, "
+           "and a reduction over a size-1 axis of -0.0s gives -0.0s. Over two or more -0.0s the sum is +0.0 on "
+           "both sides.",
+        torch="torch.sum / torch.mean add to a +0.0 accumulator, one element too: sum([-0.]) = +0.0, as NumPy "
+              "(and +0.0 over two or more -0.0s, as TF).",
+        witness=lambda: _both(_tf_reduce_negative_zeros, _torch_reduce_negative_zeros),
+        expected={"tf": {"sum([-0.])": [1], "mean([-0.])": [1], "sum([[-0.], [-0.]], axis=1)": [1, 1],
+                         "sum([-0., -0.])": [0], "keras.ops.sum([-0.])": [1]},
+                  "torch": {"sum([-0.])": [0], "mean([-0.])": [0], "sum([[-0.], [-0.]], axis=1)": [0, 0],
+                            "sum([-0., -0.])": [0], "keras.ops.sum([-0.])": [0]}},
+        snippet_tf="tf.reduce_sum(tf.constant([-0.]))  # -0.0",
+        snippet_torch="torch.sum(torch.tensor([-0.]))  # tensor(0.)",
+        evidence="observed TF 2.21 / Keras 3.15 / torch 2.13 CPU in every dtype, with TF oneDNN on and off and torch "
+                 "at DEFAULT/AVX2/AVX512; IEEE 754 defines no reduction, so either zero is a correct sum of {-0}. "
+                 "Found by the zero-sign check of tests/test_ops.py (issue 12)",
+        mapping="add 0.0 to the result (x + 0.0 turns -0.0 into +0.0) where the sign of a zero sum matters",
+        applies_to=("op:sum", "op:mean"),
+    ),
+    _entry(
+        "dot-product-zero-sign",
+        "The sign of a zero dot product whose products are all -0.0 differs: matmul over K=1 gives +0.0 in TF and "
+        "-0.0 in PyTorch; a float64 einsum dot of -0.0 products the other way round",
+        tf="tf.linalg.matmul adds the products to a +0.0 accumulator: [[-0.], [-0.]] @ [[1., 1.]] (K = 1) is +0.0. "
+           "tf.einsum "
+           "'i,i->' of float64 [-0., -0.] and [1., 1.] sums the products alone: -0.0 (in float32 it is +0.0 with "
+           "oneDNN on and -0.0 off).",
+        torch="torch.matmul over K = 1 returns the products: [[-0.], [-0.]] @ [[1., 1.]] is all -0.0 (any CPU "
+              "capability; a 1 x 1 result is +0.0); "
+              "torch.einsum 'i,i->' of the float64 vectors above is +0.0. NumPy/BLAS give +0.0 in both.",
+        witness=lambda: _both(
+            lambda tf: [_signbits(tf.linalg.matmul(tf.constant([[-0.0], [-0.0]]), tf.constant([[1.0, 1.0]]))),
+                        _signbits(tf.einsum("i,i->", tf.constant([-0.0, -0.0], tf.float64),
+                                            tf.constant([1.0, 1.0], tf.float64)))],
+            lambda t: [_signbits(t.matmul(t.tensor([[-0.0], [-0.0]]), t.tensor([[1.0, 1.0]]))),
+                       _signbits(t.einsum("i,i->", t.tensor([-0.0, -0.0], dtype=t.float64),
+                                          t.tensor([1.0, 1.0], dtype=t.float64)))]),
+        expected={"tf": [[0, 0, 0, 0], [1]], "torch": [[1, 1, 1, 1], [0]]},
+        snippet_tf="tf.linalg.matmul([[-0.], [-0.]], [[1., 1.]])  # [[0., 0.], [0., 0.]]",
+        snippet_torch="torch.matmul(torch.tensor([[-0.], [-0.]]), torch.tensor([[1., 1.]]))  # all -0.",
+        evidence="observed TF 2.21 / torch 2.13 CPU with TF oneDNN on and off and torch at DEFAULT/AVX2/AVX512; "
+                 "IEEE 754 rounds an exact zero sum of -0 terms to -0 but a sum started from +0 to +0, and defines "
+                 "no dot product. Found by the zero-sign check of tests/test_ops.py (einsum, tensordot, conv over "
+                 "one term)",
+        mapping="add 0.0 to the result where the sign of a zero matters",
+        applies_to=("op:matmul", "op:einsum", "op:tensordot", "op:conv1d", "op:conv2d"),
+    ),
     _entry(
         "tf-onednn-broadcast-batch-matmul-crash",
         "Batched matmul broadcasting two batch dims: TF with oneDNN's AVX-512 kernels corrupts the heap and "
@@ -286,20 +376,26 @@ ENTRIES: list[KnownDifference] = [
     _entry(
         "tf-cpu-flushes-subnormals", "TensorFlow on CPU flushes subnormal inputs and results to zero; PyTorch keeps them",
         tf="TF's CPU kernels run with flush-to-zero and denormals-are-zero set (tensorflow/core/platform/"
-           "denormal.h, ScopedFlushDenormal in the executor): 1e-45 * 2 is 0 and log(4e-323) is -inf in float64.",
+           "denormal.h, ScopedFlushDenormal in the executor): 1e-45 * 2 is 0 and log(4e-323) is -inf in float64, "
+           "and bfloat16 (float32's exponent range) flushes alike. float16 subnormals are normal float32 numbers, "
+           "which TF's float16 kernels compute in: 6e-8 * 2 = 1.2e-7 is kept.",
         torch="torch keeps IEEE subnormals unless torch.set_flush_denormal(True) is called (off by default).",
         witness=lambda: _both(
             lambda tf: [float((tf.constant(np.float32(1e-45)) * 2).numpy()),
-                        float(tf.math.log(tf.constant(np.float64(4e-323))).numpy())],
+                        float(tf.math.log(tf.constant(np.float64(4e-323))).numpy()),
+                        float(tf.constant(9.2e-41, tf.bfloat16) * 2), float(tf.constant(6e-8, tf.float16) * 2)],
             lambda t: [float(t.tensor(np.float32(1e-45)) * 2),  # 4e-323 is the float64 subnormal 3.95e-323
-                       float(t.log(t.tensor(np.float64(4e-323))))]),
-        expected={"tf": [0.0, -INF], "torch": [2.802596928649634e-45, -742.3606303797014]}, atol=1e-12,
+                       float(t.log(t.tensor(np.float64(4e-323)))),
+                       float(t.tensor(9.2e-41, dtype=t.bfloat16) * 2), float(t.tensor(6e-8, dtype=t.float16) * 2)]),
+        expected={"tf": [0.0, -INF, 0.0, 1.1920928955078125e-07],
+                  "torch": [2.802596928649634e-45, -742.3606303797014, 1.8367099231598242e-40,
+                            1.1920928955078125e-07]}, atol=1e-12,
         snippet_tf="tf.constant(1e-45) * 2  # 0.0",
         snippet_torch="torch.tensor(1e-45) * 2  # tensor(2.8026e-45)",
         evidence="tensorflow/core/platform/denormal.h (ScopedFlushDenormal, set for every op on CPU); "
                  "torch.set_flush_denormal docs (default: off)",
         area="numerics", mapping="torch.set_flush_denormal(True) makes torch flush too (x86 with SSE3)",
-        applies_to=("op:*",),
+        applies_to=("op:*:float32", "op:*:float64", "op:*:bfloat16"),  # float16: not flushed (witness)
     ),
     _entry(
         "floordiv-float-inf", "float floor division: TF floors the rounded quotient, PyTorch is exact (Python's divmod)",

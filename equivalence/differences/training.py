@@ -329,7 +329,7 @@ OPTIMIZER_ENTRIES = [
          snippet_tf="Adam(learning_rate=1., epsilon=0.) two steps on g=1  # -1.999983",
          snippet_torch="Adam(ps, lr=1., eps=0.) two steps on g=1  # -2.0",
          module="adam", applies_to=("optimizer:adam",),
-         mapping="none; bounded by u/(1 - beta2) relative per update (the optimizer tests' keras_cond)"),
+         mapping="none; bounded per step by the Keras Adam rule's constants_rtol (catalog/optimizers.py)"),
     _opt("adamw-weight-decay-default", "AdamW weight_decay default: Keras 0.004, torch 0.01",
          tf="keras.optimizers.AdamW(weight_decay=0.004)", torch="torch.optim.AdamW(weight_decay=0.01)",
          witness=lambda: _defaults("AdamW", "AdamW", ["weight_decay", "epsilon"], ["weight_decay", "eps"]),

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import find, given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
 
 from equivalence import strategies as S
 
@@ -95,3 +96,61 @@ def test_avoiding_tiny_keeps_values_away_from_underflow(a):
     """Without 'tiny', no nonzero value is below sqrt(smallest normal), so squares and halves stay normal."""
     nonzero = np.abs(a[(a != 0) & np.isfinite(a)])
     assert (nonzero >= np.sqrt(np.finfo(np.float32).smallest_normal)).all()
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3, 4])
+def test_edge_mode_sides_hold_the_whole_pool(rank):
+    """In edge mode a side() is fixed at >= 2 (K >= 2, windows slide), and `rank` such sides hold the doubled edge
+    pool, whatever its random-draw bound: the pool is every edge value of float64, twice."""
+    pool = 2 * len(S._edge_pool("float64", -10.0, 10.0, frozenset(), False))
+    with S.edge_cases():
+        side = find(S.side(0, 3, rank=rank), lambda _: True)
+        assert side**rank >= pool and (side == 2 or (side - 1) ** rank < pool)  # the smallest such side >= 2
+        assert find(S.side(9, 10, rank=rank), lambda _: True) >= 9
+
+
+def test_edge_mode_amounts_and_indices_reach_every_value():
+    """In edge mode an amount() is its upper bound and indices() pick every position, last first."""
+    with S.edge_cases():
+        assert find(S.amount(0, 3), lambda _: True) == 3
+        idx = find(S.indices(3, (2, 4)), lambda _: True)
+    assert idx.dtype == np.int64 and idx.tolist() == [[2, 1, 0, 2], [1, 0, 2, 1]]
+
+
+@pytest.mark.parametrize("strategy, empty", [
+    (lambda: S.shapes(), lambda s: 0 in s),
+    (lambda: S.broadcastable_shapes(2), lambda b: any(0 in s for s in b.input_shapes)),
+    (lambda: S.side(0, 4), lambda n: n == 0),
+    (lambda: S.amount(0, 3), lambda n: n == 0),
+], ids=["shapes", "broadcastable_shapes", "side", "amount"])
+def test_empty_draws_come_first_then_rarely(strategy, empty):
+    """The 'empty' kind is the simplest draw, which hypothesis tries first; a derandomized profile (ci) then draws
+    it with probability 2**-16, so a case's few examples meet it once instead of spending half of them on it."""
+    seen = []
+
+    @settings(max_examples=60, derandomize=True, database=None)
+    @given(x=strategy())
+    def draws(x):
+        seen.append(x)
+
+    draws()
+    assert empty(seen[0]), f"first draw {seen[0]} is not empty"
+    later = [x for x in seen[1:] if empty(x)]
+    assert len(seen) > 20 and (not later or not settings().derandomize), f"{len(later)} later empty draws: {later}"
+
+
+@given(b=S._empty_broadcast(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=1, max_side=3)))
+def test_emptied_broadcast_shapes_still_broadcast(b):
+    """An emptied set of broadcastable shapes still broadcasts (size 1 against 0), to a result with a 0 side."""
+    assert np.broadcast_shapes(*b.input_shapes) == b.result_shape and 0 in b.result_shape
+
+
+def test_case_seeds_are_stable_and_per_case():
+    """A test item's seed depends on the test function, its node id and --hypothesis-seed, and on nothing else."""
+    @given(x=st.none())
+    def probe(x):
+        pass
+
+    seed = S.case_seed(probe, "tests/t.py::probe[a]")
+    assert seed == S.case_seed(probe, "tests/t.py::probe[a]")
+    assert len({seed, S.case_seed(probe, "tests/t.py::probe[b]"), S.case_seed(probe, "tests/t.py::probe[a]", 1)}) == 3
