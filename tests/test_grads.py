@@ -21,6 +21,8 @@ from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.losses import LOSS_DB, grad_term_scale, reduce_ref
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.compare import EquivalenceMismatch, assert_close, compare, describe
+from equivalence.differences import lookup
+from equivalence.differences.ops import GRAD_NARROWS
 from equivalence.gradcheck import SMOOTH, check_op_grad
 from equivalence.tolerances import Tolerance, cross, tolerance
 
@@ -109,6 +111,8 @@ def test_op_grad_matches(info, data):
     element by element."""
     sample = data.draw(info.grad_samples("float32", SMOOTH), label="sample")  # the op's smooth domain, drawn
     note(sample.describe())
+    # cases a catalogue witness owns on this platform (a kernel that is wrong or crashes here: GRAD_NARROWS)
+    assume(not any(GRAD_NARROWS[d.id](sample) for d in lookup("grad", info.id) if d.id in GRAD_NARROWS))
     check_op_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="cotangent_seed"))
 
 

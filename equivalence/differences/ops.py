@@ -80,8 +80,13 @@ SIDE_NARROWS: dict[str, dict[str, frozenset]] = {
 }
 # Entries whose witness owns the sign of the zero results of the ops they select, where IEEE 754 leaves it open and
 # no edge kind isolates it (a dot product is -0 or +0 by how its accumulator starts, whichever operands made its
-# products -0): the property test then compares those ops' values, but not TF's zero signs with torch's.
-ZERO_SIGNS: frozenset = frozenset({"dot-product-zero-sign"})
+# products -0): the property test then compares those ops' values, but not TF's zero signs with torch's. Value: the
+# sides whose zero signs the witness also owns against the float64 reference (Keras' fused layer norm: TF's sign
+# follows x * inv + (beta - mean * inv), torch's and the reference's (x - mean) * rstd * gamma + beta).
+ZERO_SIGNS: dict[str, frozenset] = {
+    "dot-product-zero-sign": frozenset(),  # the ops' records say why the reference's sign is no authority
+    "keras-layer-norm-cancellation": frozenset({"tf"}),
+}
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
     """d sum(conv2d(x, w, groups=2)) / d(x, w) on a 3x3x2 input with a 2x2 kernel per group (channels-last lists)."""
@@ -126,6 +131,80 @@ def _tf_broadcast_batch_matmul() -> object:
 
 _GROUPED_CONV_GRADS = [[-0.5, -0.25, -0.5, 0.0, 0.0, 0.25, 0.0, 0.5, 1.0, 2.0, 1.0, 1.5, 0.5, 0.75, 1.5, 2.0, 1.0, 1.25],
                        [2.0, 2.5, 3.0, 3.5, 5.0, 5.5, 6.0, 6.5]]  # (d/dx, d/dw), exact: inputs are multiples of 1/8
+
+_ONEDNN_1X1_GRAD = """
+import json, sys
+import numpy as np
+import torch  # the suite's import order
+side, calls = sys.argv[1], 200
+# NHWC integer data (every sum exact in float32): x [4, 8, 8, 3], a 1x1 kernel with 5 filters, stride 2, cotangent g.
+x = ((np.arange(4 * 8 * 8 * 3) * 7) % 5 - 2).reshape(4, 8, 8, 3).astype(np.float32)
+g = ((np.arange(4 * 4 * 4 * 5) * 3) % 7 - 3).reshape(4, 4, 4, 5).astype(np.float32)
+w = ((np.arange(15) % 3) - 1).reshape(5, 3).astype(np.float32)  # (out, in)
+exact = np.einsum("nhwc,nhwo->oc", x[:, ::2, ::2].astype(np.float64), g.astype(np.float64))
+if side == "torch":
+    torch.set_num_threads(1)
+    xt = torch.from_numpy(x).permute(0, 3, 1, 2)  # NCHW view of NHWC data: channels-last strides
+    gt = torch.from_numpy(g).permute(0, 3, 1, 2).contiguous()
+    def dw():
+        wt = torch.from_numpy(w.reshape(5, 3, 1, 1).copy()).requires_grad_(True)
+        torch.nn.functional.conv2d(xt, wt, stride=2).backward(gt)
+        return wt.grad.numpy()[:, :, 0, 0]
+else:
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    xv, gv = tf.constant(x), tf.constant(g)
+    def dw():
+        wv = tf.Variable(w.T.reshape(1, 1, 3, 5))
+        with tf.GradientTape() as tape:
+            y = tf.nn.conv2d(xv, wv, 2, "VALID")
+        return tape.gradient(y, wv, output_gradients=gv).numpy()[0, 0].T
+grads = [dw() for _ in range(calls)]  # one call may corrupt the heap without its abort; repeating makes it certain
+bad = sum(not np.array_equal(d, exact) for d in grads)
+print(json.dumps(grads[0][0].tolist() if bad == 0 else f"wrong weight gradient in {bad} of {calls} calls"))
+"""
+
+
+def _onednn_1x1_weight_grad(side: str) -> object:
+    """One framework's 1x1 stride-2 conv weight gradient (output channel 0) over 200 calls, single-threaded, in a
+    child process (it may crash): the exact values, 'wrong weight gradient in k of 200 calls' or 'crashes the
+    process'. The child inherits TF_ENABLE_ONEDNN_OPTS and ONEDNN_MAX_CPU_ISA: the platform under test."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", _ONEDNN_1X1_GRAD, side], capture_output=True, text=True, env=env,
+                          timeout=300)
+    if proc.returncode < 0:  # killed by a signal: SIGABRT from glibc's heap check, or SIGSEGV
+        return "crashes the process"
+    if proc.returncode != 0:
+        return f"exits {proc.returncode}: {proc.stderr.strip().splitlines()[-1][:120]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_ONEDNN_1X1_EXACT = [-52.0, -3.0, 41.0]  # d/dw of output channel 0, exact (integer data)
+
+
+def _reaches_onednn_1x1_avx2(sample) -> bool:
+    """A drawn conv2d-stride2 case reaches oneDNN's broken jit_1x1 AVX2 backward-weights kernel on a side that
+    entry onednn-avx2-1x1-conv-weight-grad documents as crashing on this platform: a 1x1 kernel, and torch (whose
+    input is channels-last only with one channel) or TF (NHWC always) expected to crash here."""
+    x, w = sample.args
+    if w.shape[0] != 1 or w.shape[1] != 1:
+        return False
+    here = next(d for d in ENTRIES if d.id == "onednn-avx2-1x1-conv-weight-grad").expected_on()
+    wrong = {side for side, value in here.items() if value == "crashes the process"}
+    return "tf" in wrong or ("torch" in wrong and x.shape[-1] == 1)
+
+
+# Gradient cases an entry's witness owns where its expectation is a wrong result or a crash: {entry id: predicate
+# on the drawn Sample}; tests/test_grads.py does not draw the cases a predicate selects (it consults the entry's
+# expectation for this platform, so elsewhere nothing is left out).
+GRAD_NARROWS: dict = {"onednn-avx2-1x1-conv-weight-grad": _reaches_onednn_1x1_avx2}
+
 
 _NAN_ROW = [1.0, 4.0, NAN, 2.0, 0.5, 3.0]  # a NaN mid-row, numbers in no order on either side of it
 # Rows shorter than 8 (one AVX float32 packet): TF's k=1 max-reduction runs scalar on them, so the result is exact.
@@ -308,6 +387,54 @@ ENTRIES: list[KnownDifference] = [
                 "set TF_ENABLE_ONEDNN_OPTS=0; with oneDNN on the property tests draw two-dim batches already "
                 "broadcast (equivalence.catalog.ops_linalg) so they cannot crash",
         applies_to=("op:matmul-batched",),
+    ),
+    _entry(
+        "onednn-avx2-1x1-conv-weight-grad",
+        "The weight gradient of a 1x1, stride-2 convolution on channels-last data is wrong, or crashes the process, "
+        "where oneDNN runs its AVX2 kernels: in PyTorch always, in TF with oneDNN on",
+        tf="tf.nn.conv2d's filter gradient (Conv2DBackpropFilter) is exact with oneDNN off (Eigen) at any ISA, and "
+           "with oneDNN on at AVX-512 or SSE4.1. With oneDNN on and its ISA AVX2 (a CPU with AVX-VNNI but no "
+           "AVX-512, or ONEDNN_MAX_CPU_ISA=AVX2/AVX2_VNNI) it runs the same broken oneDNN kernel as torch: the "
+           "witness's single-threaded calls crash the process; with 2 threads [4, 8, 8, 3] x 1x1x3x5 gave wrong "
+           "gradients on 13 of 30 calls, and the property test's own shapes ([1-2, 4, 6, 1] NHWC) on a few calls.",
+        torch="torch.nn.functional.conv2d's weight gradient, for an input torch lays out channels-last (an NHWC "
+              "tensor permuted to NCHW, or NCHW with one channel after .movedim(-1, 1).contiguous(), whose strides "
+              "stay channels-last), a 1x1 kernel and stride 2, runs oneDNN's jit_1x1 AVX2 backward-weights kernel "
+              "wherever oneDNN's ISA is AVX2 (an AVX2 CPU, or ONEDNN_MAX_CPU_ISA=AVX2/AVX2_VNNI on an AVX-512 "
+              "one; ATEN_CPU_CAPABILITY makes no difference): with 1 thread every run of 20 or more calls aborted "
+              "('double free or corruption', 'corrupted size vs. prev_size') or segfaulted; with 2 threads "
+              "25 of 50 calls gave a wrong output-channel-0 gradient for [4, 3, 8, 8] (the suite's [2, 1, 4, 6]: "
+              "2-7 of 50). Exact at oneDNN ISA AVX-512 (default here, AVX512_CORE) and SSE41/AVX, with a 1x1 "
+              "stride-1 or 3x3 stride-2 kernel, for NCHW-contiguous input with C > 1, for a "
+              "torch.contiguous_format copy, and with torch.backends.mkldnn disabled.",
+        witness=lambda: {"tf": _onednn_1x1_weight_grad("tf"), "torch": _onednn_1x1_weight_grad("torch")},
+        # The child inherits ONEDNN_MAX_CPU_ISA and TF_ENABLE_ONEDNN_OPTS, so `onednn_cpu_isa`/`tf_onednn` are
+        # the child's. Single-threaded, 200 calls: the crash was certain in every run measured (>= 20 calls).
+        expected={"tf": ByPlatform("tf_onednn", {
+                      True: ByPlatform("onednn_cpu_isa", {"AVX2": "crashes the process",
+                                                          ("AVX512", "SSE41"): _ONEDNN_1X1_EXACT}),
+                      False: _ONEDNN_1X1_EXACT}),
+                  "torch": ByPlatform("onednn_cpu_isa", {"AVX2": "crashes the process",
+                                                         ("AVX512", "SSE41"): _ONEDNN_1X1_EXACT})},
+        snippet_tf="with tf.GradientTape() as t: y = tf.nn.conv2d(x_nhwc, w_11io, 2, 'VALID')\n"
+                   "t.gradient(y, w_11io, output_gradients=g)  # wrong/aborts with oneDNN on at ISA AVX2",
+        snippet_torch="x = torch.randn(4, 8, 8, 3).permute(0, 3, 1, 2)  # channels-last strides\n"
+                      "w = torch.randn(5, 3, 1, 1, requires_grad=True)\n"
+                      "F.conv2d(x, w, stride=2).backward(g)  # w.grad wrong or heap corruption at oneDNN ISA AVX2",
+        evidence="measured torch 2.13 CPU / TF 2.21 on a Xeon with AVX-512, oneDNN capped by ONEDNN_MAX_CPU_ISA "
+                 "(default, AVX512_CORE, AVX2_VNNI, AVX2, AVX, SSE41; 1 and 2 threads; each in a child process): "
+                 "only the AVX2 classes fail. Found by tests/test_grads.py conv2d-stride2 under "
+                 "TF_ENABLE_ONEDNN_OPTS=0 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 (FlakyFailure: torch "
+                 "2.3275208 where TF and float64 give -5.8720355). A oneDNN bug, not a framework difference: the "
+                 "witness runs each framework in a child process so the catalogue survives the crash",
+        area="gradients",
+        mapping="torch: differentiate under torch.backends.mkldnn.flags(enabled=False), or pass the input as "
+                "x.clone(memory_format=torch.contiguous_format) (NCHW strides; .contiguous() keeps a one-channel "
+                "channels-last tensor as it is); TF: TF_ENABLE_ONEDNN_OPTS=0. Where this entry expects the crash "
+                "(oneDNN ISA AVX2), tests/test_grads.py leaves the conv2d-stride2 cases that reach the kernel "
+                "(1x1 kernel: torch with one input channel, TF with oneDNN on any) to this witness (GRAD_NARROWS) "
+                "and still draws every other kernel size and channel count there; elsewhere it draws them all",
+        applies_to=("grad:conv2d-stride2",),
     ),
     _entry(
         "tf-grouped-conv-grad-needs-onednn",
@@ -756,19 +883,28 @@ ENTRIES: list[KnownDifference] = [
         applies_to=("op:max_pool2d",), gotcha=True,
     ),
     _entry(
-        "keras-layer-norm-cancellation", "Keras layer_normalization loses precision when the variance is << epsilon",
+        "keras-layer-norm-cancellation", "Keras layer_normalization loses precision when the variance is << epsilon, "
+        "and the sign of its zero results follows its fused form",
         tf="keras.ops.layer_normalization computes x * inv + (beta - mean * inv) with inv = gamma / sqrt(var + eps); "
-           "for a constant row inv ~ 316 and the two terms cancel: [[1.]] with beta 1.8490777 gives 1.8490906.",
-        torch="torch.nn.functional.layer_norm computes (x - mean) * rstd * gamma + beta: exactly beta here.",
+           "for a constant row inv ~ 316 and the two terms cancel: [[1.]] with beta 1.8490777 gives 1.8490906. With "
+           "gamma = 0 and beta = -0 that form gives +0 (x * 0 + (-0 - mean * 0) = +0 + -0).",
+        torch="torch.nn.functional.layer_norm computes (x - mean) * rstd * gamma + beta: exactly beta here, and "
+              "-0 where (x - mean) < 0, gamma = 0 and beta = -0 (as the float64 reference does).",
         witness=lambda: _both(
-            lambda tf: _runtime.keras().ops.layer_normalization(tf.constant([[1.0]]), tf.constant([1.0]),
-                                                                tf.constant([1.8490777]), epsilon=1e-5),
-            lambda t: t.nn.functional.layer_norm(t.tensor([[1.0]]), (1,), t.tensor([1.0]), t.tensor([1.8490777]),
-                                                 eps=1e-5)),
-        expected={"tf": [[1.849090576171875]], "torch": [[1.8490777015686035]]}, area="numerics",
+            lambda tf: [_runtime.keras().ops.layer_normalization(tf.constant([[1.0]]), tf.constant([1.0]),
+                                                                 tf.constant([1.8490777]), epsilon=1e-5),
+                        _signbits(_runtime.keras().ops.layer_normalization(
+                            tf.constant([[1.0, 7.5]]), tf.constant([0.0, 1.0]), tf.constant([-0.0, 1.0]),
+                            epsilon=1e-5)[0, :1])],
+            lambda t: [t.nn.functional.layer_norm(t.tensor([[1.0]]), (1,), t.tensor([1.0]), t.tensor([1.8490777]),
+                                                  eps=1e-5),
+                       _signbits(t.nn.functional.layer_norm(t.tensor([[1.0, 7.5]]), (2,), t.tensor([0.0, 1.0]),
+                                                            t.tensor([-0.0, 1.0]), eps=1e-5)[0, :1])]),
+        expected={"tf": [[[1.849090576171875]], [0]], "torch": [[[1.8490777015686035]], [1]]}, area="numerics",
         snippet_tf="keras.ops.layer_normalization([[1.]], [1.], [1.8490777], epsilon=1e-5)  # [[1.8490906]]",
         snippet_torch="F.layer_norm(torch.tensor([[1.]]), (1,), torch.ones(1), torch.tensor([1.8490777]))  # 1.8490777",
-        evidence="keras/src/ops/nn.py layer_normalization -> tf.nn.batch_normalization (fused x*inv + offset form)",
+        evidence="keras/src/ops/nn.py layer_normalization -> tf.nn.batch_normalization (fused x*inv + offset form); "
+                 "the zero sign found by the suite's zero-sign check (gamma flushed to 0, beta -0)",
         mapping="none; the error is ~eps(float32) * |x| / sqrt(eps)", applies_to=("op:layer_norm",),
     ),
     _entry(

@@ -323,3 +323,45 @@ def test_global_state_gotcha_fails_without_isolation(monkeypatch):
         restore(saved)
     monkeypatch.undo()
     module.test_gotcha_global_state_leaks_unless_isolated()  # and passes with the real isolation
+
+
+# ------------------------------------------------------------------------- ops: oneDNN's 1x1 conv weight gradient
+_ONEDNN_1X1_MUTATIONS = {  # sitecustomize bodies for the witness's child process: (right result, wrong result)
+    "torch": ("import torch\n"
+              "def conv2d(input, weight, bias=None, stride=1, *args, **kwargs):  # 1x1, stride 2, as a matmul\n"
+              "    return torch.einsum('nchw,oc->nohw', input[:, :, ::stride, ::stride], weight[:, :, 0, 0])\n"
+              "torch.nn.functional.conv2d = conv2d\n",
+              "import torch\n"
+              "_conv2d = torch.nn.functional.conv2d\n"
+              "def conv2d(input, weight, *args, **kwargs):  # one input element off by 1: channels-last kept\n"
+              "    bump = torch.zeros_like(input)\n"
+              "    bump[0, 0, 0, 0] = 1.0\n"
+              "    return _conv2d(input + bump, weight, *args, **kwargs)\n"
+              "torch.nn.functional.conv2d = conv2d\n"),
+    "tf": ("import torch\n"
+           "import tensorflow as tf\n"
+           "def conv2d(input, filters, strides, padding, *args, **kwargs):  # 1x1 as a matmul\n"
+           "    return tf.einsum('nhwc,co->nhwo', input[:, ::strides, ::strides], filters[0, 0])\n"
+           "tf.nn.conv2d = conv2d\n",
+           "import torch\n"
+           "import tensorflow as tf\n"
+           "_conv2d = tf.nn.conv2d\n"
+           "def conv2d(input, filters, *args, **kwargs):  # one input element off by 1\n"
+           "    bump = tf.scatter_nd([[0, 0, 0, 0]], [1.0], tf.shape(input))\n"
+           "    return _conv2d(input + bump, filters, *args, **kwargs)\n"
+           "tf.nn.conv2d = conv2d\n"),
+}
+
+
+@pytest.mark.parametrize("side", ["tf", "torch"])
+def test_onednn_1x1_conv_weight_grad_call_is_seen(side, monkeypatch, tmp_path):
+    """The witness observes the framework's conv2d in its child process: where the entry documents the crash
+    (oneDNN ISA AVX2), a conv2d giving the right gradient makes it stale; where it documents the exact gradient,
+    a conv2d whose weight gradient is off (one input element changed) does."""
+    entry_id = "onednn-avx2-1x1-conv-weight-grad"
+    crashes_here = by_id(entry_id).expected_on()[side] == "crashes the process"
+    right, wrong = _ONEDNN_1X1_MUTATIONS[side]
+    (tmp_path / "sitecustomize.py").write_text(right if crashes_here else wrong)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    message = assert_stale(entry_id, side)
+    assert ("[-52.0, -3.0, 41.0]" if crashes_here else "wrong weight gradient in 200 of 200 calls") in message

@@ -49,7 +49,8 @@ def _has_subnormal(sample: Sample, dtype: str) -> bool:
 def test_side_narrowings_are_catalogue_entries_with_views():
     """SIDE_NARROWS and ZERO_SIGNS name catalogue entries; every kind a side leaves out has a view of the sample."""
     ids = {d.id for d in DIFFERENCES}
-    assert set(SIDE_NARROWS) <= ids and ZERO_SIGNS <= ids
+    assert set(SIDE_NARROWS) <= ids and set(ZERO_SIGNS) <= ids
+    assert all(sides <= {"tf", "torch"} for sides in ZERO_SIGNS.values())
     for entry, sides in SIDE_NARROWS.items():
         assert set(sides) <= {"tf", "torch"} and all(kinds <= EDGE_KINDS for kinds in sides.values()), entry
         assert all(kinds <= set(test_ops.SIDE_VIEWS) for kinds in sides.values()), f"{entry}: no SIDE_VIEWS entry"
