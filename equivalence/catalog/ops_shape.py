@@ -126,11 +126,16 @@ def _np_topk(x, k):
 
 
 def _op(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, dtypes=ALL, variant="", exact=True,
-        grad=False, result_dtype=None, differences=(), notes=""):
+        grad=False, result_dtype=None, differences=(), notes="", zero_sign=""):
     return OpInfo(name=name, family="shape", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, exact=exact,
-                  result_dtype=result_dtype, differences=differences, notes=notes)
+                  result_dtype=result_dtype, differences=differences, notes=notes, zero_sign=zero_sign)
+
+
+# +0 and -0 compare equal: which of them a sort or top-k puts first is its tie order, and the NumPy reference's
+# (a descending sort is a flipped ascending one, which reverses ties) is no authority; TF vs torch still compared.
+_TIED_ZEROS = "+0 and -0 tie: their order in a sort/top-k is the tie order, and NumPy's flip reverses ties"
 
 
 def _t(name):
@@ -181,7 +186,8 @@ OPS = [
     _op("sort", lambda x, axis, descending: torch().sort(x, dim=axis, descending=descending, stable=True).values,
         lambda x, axis, descending: call("tf.sort")(x, axis=axis, direction="DESCENDING" if descending else "ASCENDING"),
         _np_sort, lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"descending": draw(st.booleans())}),
-        torch_api="torch.sort", tf_api="tf.sort", dtypes=ORDERED, differences=("sort-descending-nan",)),
+        torch_api="torch.sort", tf_api="tf.sort", dtypes=ORDERED, differences=("sort-descending-nan",),
+        zero_sign=_TIED_ZEROS),
     _op("argsort", lambda x, axis, descending: torch().argsort(x, dim=axis, descending=descending, stable=True),
         lambda x, axis, descending: call("tf.argsort")(x, axis=axis, stable=True,
                                                         direction="DESCENDING" if descending else "ASCENDING"),
@@ -191,7 +197,7 @@ OPS = [
     _op("topk", lambda x, k: tuple(torch().topk(x, k)), lambda x, k: tuple(call("tf.math.top_k")(x, k)), _np_topk,
         _topk, torch_api="torch.topk", tf_api="tf.math.top_k", dtypes=ORDERED,
         result_dtype=lambda d: [d, {"tf": "int32", "torch": "int64"}], differences=("argsort-index-dtype", "topk-tie-order", "topk-nan"),
-        notes="ties and NaN: see the catalogue"),
+        notes="ties and NaN: see the catalogue", zero_sign=_TIED_ZEROS),
     _op("one_hot", lambda i, depth: torch().nn.functional.one_hot(i, depth), lambda i, depth: call("tf.one_hot")(i, depth),
         lambda i, depth: (i[..., None] == np.arange(depth)).astype(np.float64), _one_hot,
         torch_api="torch.nn.functional.one_hot", tf_api="tf.one_hot", dtypes=("int64",),

@@ -86,6 +86,7 @@ SIDE_NARROWS: dict[str, dict[str, frozenset]] = {
 ZERO_SIGNS: dict[str, frozenset] = {
     "dot-product-zero-sign": frozenset(),  # the ops' records say why the reference's sign is no authority
     "keras-layer-norm-cancellation": frozenset({"tf"}),
+    "topk-tie-order": frozenset(),  # which of a tied +0 / -0 TF and torch pick is their tie order (the record: why)
 }
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
