@@ -42,7 +42,13 @@ def narrowed(known) -> frozenset:
     Kinds an entry leaves to its witness on one side only (SIDE_NARROWS) are still drawn: check_sample shows that
     side the sample without them (side_views) and checks the other side on the sample as drawn.
     """
-    return frozenset().union(*(NARROWS.get(d.id, ()) for d in known))
+    kinds = frozenset().union(*(NARROWS.get(d.id, ()) for d in known))
+    # A side's view flushes subnormals to zeros, so distinct subnormals become tied zeros: where the catalogue keeps
+    # ties out of the samples (their order is its witness's, as topk-tie-order), no side may see subnormals either.
+    return kinds | (TIE_MAKING_VIEWS if "ties" in kinds else frozenset())
+
+
+TIE_MAKING_VIEWS = frozenset({"subnormal"})
 
 
 def side_narrowed(known) -> dict[str, frozenset]:
