@@ -21,7 +21,7 @@ from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.compare import EquivalenceMismatch, assert_close, assert_equivalent, to_numpy
 from equivalence.differences import lookup
-from equivalence.differences.ops import NARROWS, SIDE_NARROWS, ZERO_SIGNS
+from equivalence.differences.ops import NARROWS, SIDE_NARROWS, zero_sign_owners
 from equivalence.strategies import EDGE_KINDS, MAX_UNIQUE_SIZE, edge_cases, fit_shape, np_dtype
 from equivalence.tolerances import Tolerance, cross, dtype_name
 
@@ -141,8 +141,9 @@ def _assert_zero_signs(info, what, outs: dict, refs: dict, context: str = "", kn
     references are zeros of one sign (every zero, for exact ops; nowhere where a ZERO_SIGNS entry of `known` owns
     the sign). compare() measures |a - b|, blind to -0 vs +0."""
     __tracebackhide__ = True
-    cross_owned = [d.id for d in known if d.id in ZERO_SIGNS]
-    owned_sides = frozenset().union(*(ZERO_SIGNS[d] for d in cross_owned))
+    owners = {d.id: zero_sign_owners(d.id) for d in known}
+    cross_owned = [entry for entry, sides in owners.items() if sides is not None]
+    owned_sides = frozenset().union(*(owners[d] for d in cross_owned))
     refs = {side: None if r is None else np.asarray(r, np.float64) for side, r in refs.items()}
     problems = []
     for side, arr in outs.items():
@@ -244,7 +245,7 @@ def check_side_output(info, dtype, sample, i, side, out, ref_o, want, known, tf_
     tol = info.side_tolerance(side, want[side], sample, info.tolerance(want[side], sample, ref_a))
     assert_close(arr, ref_a, tol, what=what, label_a=side, label_b="ref64", context=context)
     if arr.dtype.kind == "f":
-        _assert_zero_signs(info, what, {side: arr}, {side: ref_o}, context)
+        _assert_zero_signs(info, what, {side: arr}, {side: ref_o}, context, known)
 
 
 def _check_one_side(info, dtype, sample, side, known) -> None:

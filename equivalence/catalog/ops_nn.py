@@ -321,7 +321,8 @@ OPS = [
         # 4 ulps of the terms: measured torch 3.3 (x = 2.98, float32, avx512/avx2/default alike; its erf is
         # Abramowitz-Stegun 7.1.26), TF 1.2 (every 397th float32 in [-20, 20]); float16/bfloat16 <= 1 (every value)
         dtypes=("float32", "float16", "bfloat16"), cancellation=_gelu_exact_terms, grad_terms=_grad_terms.gelu_exact,
-        differences=("gelu-approximate-default", "gelu-inf", "tf-float64-activation-constants")),
+        differences=("gelu-approximate-default", "gelu-inf", "gelu-onednn-zero-sign",
+                     "tf-float64-activation-constants")),
     _act("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
         torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
         dtypes=("float32",), cancellation=_gelu_tanh_value_terms, grad_terms=_grad_terms.gelu_tanh,

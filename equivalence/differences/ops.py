@@ -82,12 +82,29 @@ SIDE_NARROWS: dict[str, dict[str, frozenset]] = {
 # no edge kind isolates it (a dot product is -0 or +0 by how its accumulator starts, whichever operands made its
 # products -0): the property test then compares those ops' values, but not TF's zero signs with torch's. Value: the
 # sides whose zero signs the witness also owns against the float64 reference (Keras' fused layer norm: TF's sign
-# follows x * inv + (beta - mean * inv), torch's and the reference's (x - mean) * rstd * gamma + beta).
-ZERO_SIGNS: dict[str, frozenset] = {
+# follows x * inv + (beta - mean * inv), torch's and the reference's (x - mean) * rstd * gamma + beta). A value may
+# be a ByPlatform of such sets, with None where the entry owns no zero sign on that platform (the property test
+# then checks every sign there).
+ZERO_SIGNS: dict[str, frozenset | ByPlatform] = {
     "dot-product-zero-sign": frozenset(),  # the ops' records say why the reference's sign is no authority
     "keras-layer-norm-cancellation": frozenset({"tf"}),
     "topk-tie-order": frozenset(),  # which of a tied +0 / -0 TF and torch pick is their tie order (the record: why)
+    # oneDNN's AVX2/SSE4.1 gelu_erf kernel returns +0 for -0 and for the underflowing negative tail; AVX-512's keeps -0
+    "gelu-onednn-zero-sign": ByPlatform("onednn_cpu_isa", {"AVX512": None, ("AVX2", "SSE41"): frozenset({"torch"})}),
 }
+
+
+def zero_sign_owners(entry_id: str, conditions: dict | None = None) -> frozenset | None:
+    """The sides whose zero signs against the reference entry `entry_id`'s witness owns on this platform (or on
+    `conditions`), frozenset() when it owns TF's sign against torch's only, None when it owns no zero sign here."""
+    owners = ZERO_SIGNS.get(entry_id)
+    if isinstance(owners, ByPlatform):
+        if conditions is None:
+            from ..platform import observed_conditions
+
+            conditions = observed_conditions()
+        owners = owners.select(conditions)
+    return owners
 
 def _grouped_conv_grads(tf, torch_side: bool = False):
     """d sum(conv2d(x, w, groups=2)) / d(x, w) on a 3x3x2 input with a 2x2 kernel per group (channels-last lists)."""
@@ -227,6 +244,7 @@ def _sort_nan(sort, argsort) -> dict:
             for desc in (True, False) for name, fn in (("sort", sort), ("argsort", argsort))}
 
 
+_GELU_NEGATIVE = [-0.0, -8.5e37, -7.0]  # gelu: -0.0, Phi underflowing to 0, and an exact result of -9.0e-12
 _TINY32 = float(np.finfo(np.float32).tiny)  # Keras' stand-in for -0.0 is -tiny
 
 
@@ -849,6 +867,31 @@ ENTRIES: list[KnownDifference] = [
                  "torch.backends.mkldnn.flags(enabled=False) (aten/src/ATen/native/Activation.cpp: gelu_out_cpu uses "
                  "ideep eltwise_gelu_erf when use_mkldnn(self)); reported first from an AVX2-only CI machine",
         applies_to=("op:gelu-exact",),
+    ),
+    _entry(
+        "gelu-onednn-zero-sign", "exact gelu of -0.0 and of large negative float32 inputs: +0.0 in PyTorch where "
+        "oneDNN runs AVX2 or SSE4.1 code, -0.0 in TF",
+        tf="tf.nn.gelu(x, approximate=False) = 0.5 x (1 + erf(x / sqrt 2)) keeps the sign of x: gelu(-0.0) = -0.0, "
+           "and where Phi(x) underflows (x = -8.5e37) -x * 0 = -0.0 (keras.ops.gelu too; oneDNN on or off).",
+        torch="torch.nn.functional.gelu (exact) on contiguous float32 tensors of >= 2 elements runs oneDNN's "
+              "eltwise_gelu_erf. Its AVX2 and SSE4.1 kernels (AVX2-only CPUs, or ONEDNN_MAX_CPU_ISA=AVX2) return "
+              "+0.0 for -0.0, for -8.5e37 and for -7.0 (whose exact result, -9.0e-12, is a normal float32); the "
+              "AVX-512 kernel returns -0.0 for all three. Scalars, float64, float16, bfloat16, the tanh form and "
+              "torch.backends.mkldnn disabled keep -0.0. ATEN_CPU_CAPABILITY does not change it.",
+        witness=lambda: _both(lambda tf: _signbits(tf.nn.gelu(tf.constant(_GELU_NEGATIVE), approximate=False)),
+                              lambda t: _signbits(t.nn.functional.gelu(t.tensor(_GELU_NEGATIVE)))),
+        expected={"tf": [1, 1, 1],
+                  "torch": ByPlatform("onednn_cpu_isa", {"AVX512": [1, 1, 1], ("AVX2", "SSE41"): [0, 0, 0]})},
+        area="numerics",
+        snippet_tf="tf.nn.gelu(tf.constant([-0.0, -8.5e37]), approximate=False)  # [-0.0, -0.0]",
+        snippet_torch="F.gelu(torch.tensor([-0.0, -8.5e37]))  # [0.0, 0.0] on AVX2 CPUs, [-0.0, -0.0] on AVX-512",
+        evidence="observed TF 2.21 / torch 2.13 CPU under ONEDNN_MAX_CPU_ISA=AVX512_CORE|AVX2|SSE41 and "
+                 "ATEN_CPU_CAPABILITY=default|avx2|avx512; found by the suite's zero-sign check under "
+                 "ONEDNN_MAX_CPU_ISA=AVX2. Where the entry expects +0.0, tests/test_ops.py leaves torch's zero signs "
+                 "(against the reference and TF's) to this witness (ZERO_SIGNS); elsewhere it checks them all",
+        mapping="none for the values (the +0.0 results lie within 9e-12 of the exact ones); code that reads the "
+                "sign of gelu's zeros (np.signbit, copysign, 1 / x) gets platform-dependent answers from torch",
+        applies_to=("op:gelu-exact:float32",),
     ),
     _entry(
         "tf-float64-activation-constants", "TF's leaky_relu alpha and gelu constants are float32 even for float64",

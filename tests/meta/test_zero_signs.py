@@ -21,6 +21,7 @@ from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.compare import EquivalenceMismatch
 from equivalence.differences import DIFFERENCES
+from equivalence.differences._entry import ByPlatform
 from equivalence.differences.ops import NARROWS, SIDE_NARROWS, ZERO_SIGNS
 from equivalence.strategies import EDGE_KINDS, FLOAT_DTYPES, edge_cases
 
@@ -50,7 +51,10 @@ def test_side_narrowings_are_catalogue_entries_with_views():
     """SIDE_NARROWS and ZERO_SIGNS name catalogue entries; every kind a side leaves out has a view of the sample."""
     ids = {d.id for d in DIFFERENCES}
     assert set(SIDE_NARROWS) <= ids and set(ZERO_SIGNS) <= ids
-    assert all(sides <= {"tf", "torch"} for sides in ZERO_SIGNS.values())
+    for entry, owners in ZERO_SIGNS.items():  # a set, or a ByPlatform of sets and None (owns nothing there)
+        per_platform = [v for _, v in owners.variants()] if isinstance(owners, ByPlatform) else [owners]
+        assert all(v is None or v <= {"tf", "torch"} for v in per_platform), entry
+        assert any(v is not None for v in per_platform), f"{entry}: owns no zero sign on any platform"
     for entry, sides in SIDE_NARROWS.items():
         assert set(sides) <= {"tf", "torch"} and all(kinds <= EDGE_KINDS for kinds in sides.values()), entry
         assert all(kinds <= set(test_ops.SIDE_VIEWS) for kinds in sides.values()), f"{entry}: no SIDE_VIEWS entry"
@@ -116,6 +120,36 @@ def test_flipped_zero_sign_is_caught(op_id, sample, hypothesis_context):
     flipped = r"sign of zero differs: torch=np.float32\(-0.0\) where float64 ref=np.float64\(0.0\)"
     with pytest.raises(EquivalenceMismatch, match=flipped):
         test_ops.check_sample(info, "float32", sample, test_ops.known_differences(info, "float32"))
+
+
+def _positive_zeros(fn):
+    """torch results with every -0.0 turned into +0.0 (as oneDNN's AVX2 gelu kernel does)."""
+    def call(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return _runtime.torch().where(out == 0, _runtime.torch().zeros_like(out), out)
+    return call
+
+
+@pytest.mark.parametrize("isa,caught", [("AVX512", True), ("AVX2", False), ("SSE41", False)])
+@settings(max_examples=1, database=None)
+@given(hypothesis_context=st.none())
+def test_gelu_zero_sign_left_to_the_witness_only_where_documented(isa, caught, hypothesis_context):
+    """gelu-onednn-zero-sign owns torch's gelu zero signs only on the oneDNN ISAs whose kernel gives +0.0: on an
+    AVX-512 platform a torch gelu turning -0.0 into +0.0 still fails check_sample."""
+    from equivalence import platform
+
+    here = platform.observed_conditions()
+    info = _with_torch(by_id("gelu-exact"), _positive_zeros)
+    sample = Sample((np.array([-0.0, 1.0, -8.5e37, -0.0], np.float32),), {}, "unary")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(platform, "observed_conditions", lambda: {**here, "onednn_cpu_isa": isa})
+        known = test_ops.known_differences(info, "float32")
+        assert "gelu-onednn-zero-sign" in [d.id for d in known]
+        if caught:
+            with pytest.raises(EquivalenceMismatch, match=r"sign of zero differs: torch=np.float32\(0.0\)"):
+                test_ops.check_sample(info, "float32", sample, known)
+        else:
+            test_ops.check_sample(info, "float32", sample, known)
 
 
 @pytest.mark.parametrize("op_id,args", [
