@@ -31,6 +31,15 @@ def pytest_addoption(parser):
                      help="override the Hypothesis profile's max_examples (e.g. 1 for a smoke run, 1000 to dig)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns `-n N` into its default `--dist load`
+def pytest_cmdline_main(config):
+    """`-n N` distributes with work stealing: a worker that runs dry takes tests from the other's queue, so a run
+    does not end on one worker's tail (an explicit --dist wins). Not in addopts: `-p no:xdist` runs would reject
+    the option."""
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+        config.option.dist = "worksteal"
+
+
 @pytest.hookimpl(trylast=True)  # after Hypothesis' own plugin has applied --hypothesis-profile
 def pytest_configure(config):
     n = config.getoption("max_examples")
@@ -59,6 +68,12 @@ def pytest_runtest_call(item):
         return
     seed(strategies.case_seed(test, item.nodeid, item.config.getoption("hypothesis_seed")))(test)
     test._seeded_per_case = True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (child processes, whole pytest runs) first: two xdist workers then end together, instead
+    of one idling while the other starts a 30 s test last. A stable sort: the rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_runtest_setup(item):

@@ -3,12 +3,11 @@
 - report header: how many entries, gotchas and areas the catalogue holds;
 - stale selectors: an entry's `applies_to` selector ('family:name[:dtype]') that matches no collected test of a
   family that *was* collected is listed at the end of the run (as array-api-tests warns about unused xfails);
-  `--catalogue-strict` makes that fail the session. A selector matches a test when the test carries the family's
-  marker (`op` -> ops, `layer` -> layers, `loss` -> losses, `grad` -> grads, `optim`; the marker name itself works
-  too) and `name` (and `dtype`) is a run of whole '-'-separated words of its parametrize id, the way
-  `differences.lookup` treats a name as covering its variants: `op:sum:int32` matches
-  `test_op_matches[sum-keras-int32]`. Families with no collected test are not judged (running one file says
-  nothing about the others).
+  `--catalogue-strict` makes that fail the session. A selector matches a test by `Selector.matches`, the matcher
+  `differences.lookup` uses too: the test carries the family's marker (`op` -> ops, `layer` -> layers, `loss` ->
+  losses, `grad` -> grads, `optim`; the marker name itself works too), `name` is a run of whole '-'-separated words
+  of its parametrize id and `dtype` one word of it: `op:sum:int32` matches `test_op_matches[sum-keras-int32]`.
+  Families with no collected test are not judged (running one file says nothing about the others).
 - xdist: workers collect; each sends its unmatched selectors to the controller, which reports those that no worker
   matched.
 """
@@ -36,43 +35,41 @@ def pytest_report_header(config):
             f"selectors {'strict' if config.getoption('catalogue_strict') else 'reported'}"]
 
 
-# Selector family -> the marker its tests carry.
-FAMILY_MARKERS = {"op": "ops", "layer": "layers", "model": "layers", "loss": "losses", "grad": "grads",
-                  "optimizer": "optim", "gpu": "gpu"}
-KNOWN_FAMILIES = set(FAMILY_MARKERS) | set(FAMILY_MARKERS.values())
+# Selector family -> the marker its tests carry (a selector may name the marker itself: 'ops:sum').
+SELECTOR_MARKERS = {"op": "ops", "layer": "layers", "model": "layers", "loss": "losses", "grad": "grads",
+                    "optimizer": "optim", "gpu": "gpu"}
+SELECTOR_FAMILIES = set(SELECTOR_MARKERS) | set(SELECTOR_MARKERS.values())
 
 
-def item_words(item) -> tuple[set[str], str]:
-    """(marker names, '-word-word-' form of the parametrize id) of a collected test."""
+def item_words(item) -> tuple[set[str], set[str], set[str]]:
+    """(selector families, names, dtypes) a collected test answers to, for Selector.matches: its markers and the
+    selector families they stand for; every run of whole '-'-separated words of its parametrize id (so a name
+    covers its variants, 'sum' and 'keras-int32' both name `sum-keras-int32`); and each single word as a dtype."""
     markers = {m.name for m in item.iter_markers()}
+    families = markers | {family for family, marker in SELECTOR_MARKERS.items() if marker in markers}
     callspec = getattr(item, "callspec", None)
-    return markers, f"-{callspec.id}-" if callspec else ""
-
-
-def _family_in(family: str, markers: set[str]) -> bool:
-    return family == "*" or family in markers or FAMILY_MARKERS.get(family) in markers
-
-
-def _words_in(word: str, padded_id: str) -> bool:
-    return word == "*" or f"-{word}-" in padded_id
+    words = callspec.id.split("-") if callspec else []
+    runs = {"-".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    return families, runs, set(words)
 
 
 def unmatched_selectors(entries, items) -> list[str]:
     """'entry-id: selector' for selectors of collected families that no collected test matches."""
+    from .differences import Selector
+
     collected = [item_words(item) for item in items]
-    markers_seen = set().union(*(m for m, _ in collected)) if collected else set()
+    families_seen = set().union(*(f for f, _, _ in collected)) if collected else set()
     out = []
     for entry in entries:
         for sel in entry.applies_to:
-            fam, name, *rest = sel.split(":")
-            dtype = rest[0] if rest else "*"
-            if fam != "*" and fam not in KNOWN_FAMILIES:
-                out.append(f"{entry.id}: {sel} (unknown family {fam!r}; known: {', '.join(sorted(KNOWN_FAMILIES))})")
+            selector = Selector.parse(sel)
+            if selector.family != "*" and selector.family not in SELECTOR_FAMILIES:
+                out.append(f"{entry.id}: {sel} (unknown family {selector.family!r}; known: "
+                           f"{', '.join(sorted(SELECTOR_FAMILIES))})")
                 continue
-            if not _family_in(fam, markers_seen) or fam == "*" and not collected:
-                continue
-            if not any(_family_in(fam, marks) and _words_in(name, words) and _words_in(dtype, words)
-                       for marks, words in collected):
+            if selector.family != "*" and selector.family not in families_seen or not collected:
+                continue  # no test of that family was collected: running one file says nothing about the others
+            if not any(selector.matches(*words) for words in collected):
                 out.append(f"{entry.id}: {sel}")
     return out
 

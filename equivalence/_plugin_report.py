@@ -15,6 +15,8 @@ observing all witnesses again costs ~20 s (plus importing both frameworks on the
   values equal to ``expected`` (exactly, for entries with atol 0), so those are the observed values;
 - every other entry of ``equivalence.differences.DIFFERENCES`` (stale, not run, or with float slack) is observed here
   at session end, through ``entry.observe()`` (seeded and isolated as in the test).
+Each is judged by ``equivalence.differences.observation.Observation``, the catalogue's one observation type, whose
+status words ('documented', 'stale', 'error') the report stores.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ import pytest
 MEASUREMENTS_KEY = "equivalence_measurements"  # attached by pytest_runtest_call below (list of Comparison.record())
 OBSERVED_KEY = "equivalence_observed"  # {"id": entry id, "observed": {"tf": ..., "torch": ...}}
 REPRODUCES_TEST = "test_difference_reproduces["  # tests/test_differences.py, parametrized by entry id
-FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # marker -> family
+SUITE_FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # a test's family
+# is its marker (else its test_<family>.py file); report/run.py FAMILY_LABELS names them in the summary
 _MESSAGE_LINES = 40  # a failure message is kept whole up to this many lines (Comparison.render() is ~8 lines)
 
 
@@ -44,15 +47,14 @@ def pytest_addoption(parser):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Attach every comparison a test made through equivalence.compare to its report (travels through xdist)."""
-    from .compare import MEASUREMENTS
+    from .compare import recording
 
-    MEASUREMENTS.clear()
-    try:
-        return (yield)
-    finally:
-        if MEASUREMENTS:
-            item.user_properties.append((MEASUREMENTS_KEY, list(MEASUREMENTS)))
-        MEASUREMENTS.clear()
+    with recording() as measurements:
+        try:
+            return (yield)
+        finally:
+            if measurements:
+                item.user_properties.append((MEASUREMENTS_KEY, measurements))
 
 
 def pytest_configure(config):
@@ -63,11 +65,11 @@ def pytest_configure(config):
 
 def family_of(nodeid: str, keywords) -> str:
     """The suite family of a test: its family marker, else the test file's `test_<family>` name, else 'other'."""
-    for name in FAMILIES:
+    for name in SUITE_FAMILIES:
         if name in keywords:
             return name
     stem = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
-    return stem if stem in FAMILIES else "other"
+    return stem if stem in SUITE_FAMILIES else "other"
 
 
 def message_of(report) -> str:
@@ -178,25 +180,20 @@ def platform_record() -> dict[str, Any]:
 
 
 def observe_catalogue(observed_in_run: dict[str, Any], reproduced: set[str] = frozenset()) -> dict[str, dict[str, Any]]:
-    """Every catalogue entry with its observed values (from the run, else observed now) and its status.
+    """Every catalogue entry's Observation (from the run, else observed now), as the report's rows.
 
     `reproduced`: ids whose reproduction test passed in this run (observed == expected, exactly where atol is 0).
     """
     from equivalence import differences
+    from equivalence.differences.observation import Observation
 
     out = {}
     for entry in differences.DIFFERENCES:
-        row = {"area": entry.area, "title": entry.title, "expected": entry.expected_on(),
-               "atol": entry.atol, "observed": observed_in_run.get(entry.id), "error": ""}
-        if row["observed"] is None and entry.id in reproduced and entry.atol == 0:
-            row["observed"] = row["expected"]
-        if row["observed"] is None:
-            try:  # observe() seeds and isolates the witness itself, as tests/test_differences.py runs it
-                row["observed"] = entry.observe()
-            except Exception as exc:  # noqa: BLE001 - a broken witness is reported, not fatal to the report
-                row["error"] = str(exc)
-        row["status"] = "error" if row["error"] else ("stale" if entry.stale_sides(row["observed"]) else "documented")
-        out[entry.id] = row
+        observed = observed_in_run.get(entry.id)
+        if observed is None and entry.id in reproduced and entry.atol == 0:
+            observed = entry.expected_on()
+        # Observation.of runs the witness (seeded and isolated, as tests/test_differences.py does) when needed
+        out[entry.id] = Observation.of(entry, observed).row(entry)
     return out
 
 

@@ -1,18 +1,38 @@
 """Compare arrays from TF, torch and a float64 reference; explain a mismatch so it can be acted on.
 
-Every comparison made through this module is also appended to ``MEASUREMENTS`` (cleared per test by the root
-conftest), which the run report (``python -m equivalence run``) stores per test case: max errors vs tolerance.
+Every comparison made through this module inside ``recording()`` is also handed to that recorder (the report
+plugin opens one per test), which the run report (``python -m equivalence run``) stores per test case: max errors
+vs tolerance. Outside a recording nothing is kept.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from .tolerances import EXACT, Tolerance, cross, dtype_name
 
-MEASUREMENTS: list[dict[str, Any]] = []
+_RECORDER: contextvars.ContextVar[list | None] = contextvars.ContextVar("equivalence_recorder", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[dict[str, Any]]]:
+    """Collect the record() of every comparison made in this block (nested blocks collect their own)."""
+    sink: list[dict[str, Any]] = []
+    token = _RECORDER.set(sink)
+    try:
+        yield sink
+    finally:
+        _RECORDER.reset(token)
+
+
+def _record(c: "Comparison") -> None:
+    sink = _RECORDER.get()
+    if sink is not None:
+        sink.append(c.record())
 
 
 class EquivalenceWarning(UserWarning):
@@ -143,11 +163,11 @@ def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: 
     c.dtype_mismatch = check_dtype and a.dtype != b.dtype
     if a.shape != b.shape:
         c.shape_mismatch = True
-        MEASUREMENTS.append(c.record())
+        _record(c)
         return c
     c.n_total = int(a.size)
     if a.size == 0:
-        MEASUREMENTS.append(c.record())
+        _record(c)
         return c
     if a.dtype.kind in "biu" and b.dtype.kind in "biu" and tol == EXACT:
         diff = np.abs(a.astype(np.int64) - b.astype(np.int64)).astype(np.float64)
@@ -180,7 +200,7 @@ def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: 
     if a.dtype == b.dtype and a.dtype.name in ("float32", "float64"):
         u = np.where(finite, ulp_distance(a, b, a.dtype.name), 0)
         c.max_ulp = int(u.max())
-    MEASUREMENTS.append(c.record())
+    _record(c)
     return c
 
 

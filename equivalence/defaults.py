@@ -41,18 +41,19 @@ from typing import Any
 
 from . import _runtime
 
-# ---------------------------------------------------------------- what the suite builds (equivalence/_tf.py,
-# _torch.py, training.py, catalog/losses.py, catalog/optimizers.py, catalog/schedules.py)
+# ---------------------------------------------------------------- what the suite builds (equivalence/layer_kinds/,
+# training.py, catalog/losses.py, catalog/optimizers.py, catalog/schedules.py)
 KERAS: tuple[str, ...] = (
     # models and training (training.py: keras_fit)
     "keras.Input", "keras.Model.compile", "keras.Model.fit",
-    # layers (_tf.py: keras_layer)
+    # layers (layer_kinds/<kind>.py: each LayerKind's keras_layer)
     "keras.layers.Dense", "keras.layers.Conv1D", "keras.layers.Conv2D", "keras.layers.MaxPooling2D",
     "keras.layers.AveragePooling2D", "keras.layers.GlobalAveragePooling2D", "keras.layers.Flatten",
     "keras.layers.Add", "keras.layers.Concatenate", "keras.layers.BatchNormalization",
     "keras.layers.LayerNormalization", "keras.layers.Dropout", "keras.layers.Embedding", "keras.layers.LSTM",
-    "keras.layers.GRU", "keras.layers.Activation",
-    # activations (_tf.py: activation; the rest are passed by name and take no defaulted parameter)
+    "keras.layers.GRU", "keras.layers.Activation", "keras.layers.PReLU",
+    # activations (layer_kinds/activation.py: keras_activation; the rest are passed by name and take no defaulted
+    # parameter)
     "keras.activations.relu", "keras.activations.softmax", "keras.activations.gelu",
     "keras.activations.leaky_relu", "keras.activations.elu",
     # losses (catalog/losses.py, training.py)
@@ -71,10 +72,10 @@ KERAS: tuple[str, ...] = (
 )
 
 TORCH: tuple[str, ...] = (
-    # modules (_torch.py: torch_layer)
+    # modules (layer_kinds/<kind>.py: each LayerKind's torch_module)
     "torch.nn.Linear", "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d",
     "torch.nn.Flatten", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.LayerNorm", "torch.nn.Dropout",
-    "torch.nn.Embedding", "torch.nn.LSTM", "torch.nn.GRU",
+    "torch.nn.Embedding", "torch.nn.LSTM", "torch.nn.GRU", "torch.nn.PReLU",
     # loss modules (training.py: CrossEntropyLoss; the module form of each functional loss below)
     "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss", "torch.nn.BCELoss", "torch.nn.BCEWithLogitsLoss",
     "torch.nn.MSELoss", "torch.nn.L1Loss", "torch.nn.HuberLoss", "torch.nn.SmoothL1Loss", "torch.nn.KLDivLoss",
@@ -84,7 +85,8 @@ TORCH: tuple[str, ...] = (
     "torch.nn.functional.binary_cross_entropy_with_logits", "torch.nn.functional.mse_loss",
     "torch.nn.functional.l1_loss", "torch.nn.functional.huber_loss", "torch.nn.functional.smooth_l1_loss",
     "torch.nn.functional.kl_div", "torch.nn.functional.poisson_nll_loss", "torch.nn.functional.cosine_similarity",
-    # functional ops (_torch.py)
+    # functional ops (layer_kinds/activation.py: torch_activation; F.pad and F.avg_pool2d: layer_kinds/_torchnn.py,
+    # pool.py)
     "torch.nn.functional.relu", "torch.nn.functional.gelu", "torch.nn.functional.leaky_relu",
     "torch.nn.functional.elu", "torch.nn.functional.selu", "torch.nn.functional.silu",
     "torch.nn.functional.softmax", "torch.nn.functional.pad", "torch.nn.functional.avg_pool2d",

@@ -1,8 +1,9 @@
 """Framework gotchas, demonstrated on both sides: each function runs TF/Keras and PyTorch and returns what it saw.
 
-The functions are the witnesses of the `gotcha=True` catalogue entries (equivalence/differences/runtime.py) and are
-asserted in more detail by tests/test_gotchas.py. Each returns ``{"tf": ..., "torch": ...}`` of plain values, so one
-function serves the executable catalogue, the rendered document and the tests.
+The functions are the witnesses of `gotcha=True` catalogue entries in the area modules of equivalence/differences/
+(autograd.py, devices.py, modes.py, pipelines.py) and are asserted in more detail by tests/test_gotchas.py. Each
+returns ``{"tf": ..., "torch": ...}`` of plain values, so one function serves the executable catalogue, the
+rendered document and the tests.
 """
 from __future__ import annotations
 

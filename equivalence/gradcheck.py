@@ -1,5 +1,5 @@
-"""Float64 reference gradients of registry ops, element by element, the tolerance of each gradient element, and
-the gradient check of one drawn case (`check_op_grad`, run by tests/test_grads.py and tests/meta).
+"""Float64 reference gradients of registry ops, element by element, and the tolerance of each gradient element (the
+verdict itself, on one drawn case: equivalence.checks.grads.check_grad, run by tests/test_grads.py and tests/meta).
 
 The reference differentiates the op's float64 NumPy reference (`OpInfo.ref`) one input element at a time: the
 five-point central difference of the whole output along e_j,
@@ -39,15 +39,10 @@ test_subgradient_at_kink.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
-from hypothesis import assume
 
-from . import _runtime
-from .catalog._samples import as_reference, to_tf, to_torch
-from .compare import EquivalenceMismatch, compare, describe
-from .differences import unsupported_here
+from .catalog._samples import as_reference
 from .strategies import EDGE_KINDS
 from .tolerances import Tolerance, tolerance
 
@@ -232,74 +227,7 @@ def _certified(truncation, rounding, allowance):
     return truncation <= CERTIFY * allowance + 4 * rounding
 
 
-# ---------------------------------------------------------------- one drawn case, both frameworks
-def tf_op_grads(info, sample, cotangent, floating):
-    """TF gradients of sum(cotangent * op(*args)) w.r.t. the arguments `floating`."""
-    tf = _runtime.tf()
-    tv = [tf.Variable(to_tf(a)) if i in floating else to_tf(a) for i, a in enumerate(sample.args)]
-    with tf.GradientTape() as tape, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Keras warns on a softmax over a size-1 axis (drawn on purpose)
-        out = info.tf_fn(*tv, **sample.kwargs)
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        loss = tf.reduce_sum(tf.cast(out, tf.float64) * cotangent)
-    g_tf = [None if g is None else tf.convert_to_tensor(g) for g in tape.gradient(loss, [tv[i] for i in floating])]
-    return [g.numpy() if g is not None else None for g in g_tf]
-
-
-def torch_op_grads(info, sample, cotangent, floating):
-    """torch gradients of sum(cotangent * op(*args)) w.r.t. the arguments `floating`."""
-    torch = _runtime.torch()
-    pt = [to_torch(a).contiguous().requires_grad_(i in floating) for i, a in enumerate(sample.args)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch warns on 'same' padding with an even kernel (drawn)
-        out = info.torch_fn(*pt, **sample.kwargs)
-    out = out[0] if isinstance(out, (tuple, list)) else out
-    (out.double() * torch.from_numpy(cotangent)).sum().backward()
-    return [pt[i].grad.numpy() for i in floating]
-
-
-def op_grads(info, sample, cotangent):
-    """(differentiable argument positions, TF gradients, torch gradients, unsupported sides); a side that the
-    catalogue documents as unable to differentiate this op on this platform (an Unsupported limitation) must raise
-    its documented error, gives None gradients and is named in the unsupported sides."""
-    floating = info.differentiable(sample)  # the registry's grad_args: running statistics are not differentiated
-    grads = {}
-    limits = {lim.side: (entry, lim) for entry, lim in unsupported_here("grad", info.id)}
-    for side, fn in (("tf", tf_op_grads), ("torch", torch_op_grads)):
-        if side in limits:
-            entry, lim = limits[side]
-            with lim.expected_error(entry.id):
-                fn(info, sample, cotangent, floating)
-            grads[side] = [None] * len(floating)
-        else:
-            grads[side] = fn(info, sample, cotangent, floating)
-    return floating, grads["tf"], grads["torch"], set(limits)
-
-
-def _why(info) -> str:
-    """The tolerance's reason: the op's cancelling terms (first line of grad_terms' docstring), if any."""
-    if info.grad_terms is None:
-        return f"{info.id}: G = 0, no cancelling local derivative"
-    return f"{info.id}: G = " + (info.grad_terms.__doc__ or "").strip().splitlines()[0]
-
-
-def compare_arg_grads(info, sample, i: int, ref, grads: dict, cot) -> list:
-    """TF vs float64, torch vs float64 and TF vs torch, element by element, for argument i (gradcheck)."""
-    ctx = "\n".join([sample.describe(), describe("cotangent", cot)])
-    what = f"{info.id} d(sum c * out)/d arg{i} float32 {list(np.shape(sample.args[i]))}"
-    pairs = [(g, ref.grad, side, "ref64", False) for side, g in grads.items()]
-    if {"tf", "torch"} <= grads.keys():  # a side the catalogue documents as unsupported here is absent
-        pairs.append((grads["tf"], grads["torch"], "tf", "torch", True))
-    results = []
-    for a, b, label_a, label_b, cross in pairs:
-        c = compare(a, b, ref.tolerance(_why(info), cross=cross), what=what, label_a=label_a, label_b=label_b,
-                    context=ctx)
-        if not c.ok and c.worst_index is not None:
-            c.context = ref.explain(c.worst_index) + "\n" + c.context
-        results.append(c)
-    return results
-
-
+# ---------------------------------------------------------------- what a drawn case's check differentiates
 def reference_output(info, sample) -> np.ndarray:
     """The float64 reference's (first) output on the sample."""
     with np.errstate(all="ignore"):
@@ -307,43 +235,11 @@ def reference_output(info, sample) -> np.ndarray:
 
 
 def cotangent(info, sample, seed: int) -> np.ndarray:
-    """The cotangent check_op_grad draws for this sample from `seed` (the generator's first draw)."""
+    """The cotangent the gradient check (equivalence.checks.check_grad) draws for this sample from `seed` (the
+    generator's first draw)."""
     return np.random.default_rng(seed).standard_normal(reference_output(info, sample).shape)
 
 
-def _elements(rng, size: int):
+def elements(rng, size: int):
     """Which elements the float64 reference differentiates: all, or MAX_ELEMENTS drawn (thorough's wide arrays)."""
     return None if size <= MAX_ELEMENTS else np.sort(rng.choice(size, MAX_ELEMENTS, replace=False))
-
-
-def check_op_grad(info, sample, cotangent_seed: int, assume_=assume) -> list:
-    """The gradient check of one drawn case: TF and torch VJPs of op(sample) at a cotangent drawn from
-    `cotangent_seed`, element by element against the float64 reference (reference_vjp) and each other.
-    Returns the ReferenceVJP of each differentiated argument. `assume_` rejects cases outside the smooth domain
-    (hypothesis' assume; the pinned regressions assert instead)."""
-    # Exact zeros are kinks or poles for many ops (abs, relu, sqrt, std of one element, pow/atan2 at the origin,
-    # cumprod): their (sub-)gradients are asserted in test_subgradient_at_kink and the catalogue.
-    assume_(all(np.all(np.asarray(a) != 0) for a in sample.args if np.asarray(a).dtype.kind == "f"))
-    ref_out = reference_output(info, sample)
-    assume_(np.all(np.isfinite(ref_out)) and ref_out.size > 0)
-    rng = np.random.default_rng(cotangent_seed)
-    cot = rng.standard_normal(ref_out.shape)  # as cotangent(): the generator's first draw
-    floating, g_tf, g_torch, unsupported = op_grads(info, sample, cot)
-    refs, results = [], []
-    for k, i in enumerate(floating):
-        # Poles and zero-variance sqrt kinks (std of equal values) give inf/NaN: the op tests' edge values own them.
-        assume_((g_torch[k] is None or np.all(np.isfinite(g_torch[k])))
-                and (g_tf[k] is None or np.all(np.isfinite(g_tf[k]))))
-        grads = {side: g for side, g in (("tf", g_tf[k]), ("torch", g_torch[k])) if side not in unsupported}
-        for side, g in grads.items():
-            assert g is not None, f"{info.id}: {side} gives no gradient for argument {i} [{sample!r}]"
-        ref = reference_vjp(info.ref, sample.args, sample.kwargs, cot, i, ulps=info.ulps,
-                            floor=info.cancelling_terms(sample, cot, i),
-                            elements=_elements(rng, np.size(sample.args[i])))
-        refs.append(ref)
-        results += compare_arg_grads(info, sample, i, ref, grads, cot)
-    assume_(any(r.comparable.any() for r in refs))  # every element at a kink: nothing was compared
-    failed = [c.render() for c in results if not c.ok]
-    if failed:
-        raise EquivalenceMismatch("\n".join(failed))
-    return refs

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from . import _reference, _runtime, error_bounds
-from .compare import to_numpy
-from .spec import INPUT, LayerSpec, ModelSpec, layer
+from .layer_kinds import KINDS
+from .spec import INPUT, ModelSpec, layer
 from .tolerances import Tolerance, tolerance
 from .weights import Weights, init_weights, load_keras, load_torch, read_keras, read_torch
 
@@ -59,39 +59,17 @@ def seed_models() -> dict[str, ModelSpec]:
 
 
 def layer_depths(spec: ModelSpec, batch: int = 4) -> dict[str, int]:
-    """K_l per layer: how many terms are accumulated into one output element (see the module docstring)."""
-    out = {}
-    for l in spec.layers:
-        x, p = spec.shapes[spec.sources(l)[0]], l.params
-        ks = p.get("kernel_size", p.get("pool_size", 1))
-        n = 1 if l.kind == "conv1d" else 2
-        window = ks**n if isinstance(ks, int) else math.prod(ks)
-        k = {
-            "dense": x[-1], "conv1d": window * x[-1] // p.get("groups", 1),
-            "conv2d": window * x[-1] // p.get("groups", 1), "avg_pool2d": window,
-            "global_avg_pool2d": math.prod(x[:2]), "batch_norm": batch * math.prod(x[:-1]), "layer_norm": x[-1],
-            "lstm": x[0] * (x[-1] + p.get("units", 0)), "gru": x[0] * (x[-1] + p.get("units", 0)),
-            "add": len(spec.sources(l)),
-        }.get(l.kind, 1)
-        if "softmax" in (p.get("activation"), p.get("fn")):
-            k += spec.shapes[l.name][-1]
-        out[l.name] = max(int(k), 1)
-    return out
-
-
-def _norm_gain(l: LayerSpec, x: np.ndarray, w: dict, training: bool) -> float:
-    """max |gamma| / sqrt(var + eps): how much a BatchNorm/LayerNorm amplifies an absolute error in its input."""
-    if l.kind == "layer_norm":
-        var = x.var(axis=-1, keepdims=True)
-    else:
-        var = x.var(axis=tuple(range(x.ndim - 1))) if training else w["moving_variance"].astype(np.float64)
-    return float(np.max(np.abs(w["gamma"]) / np.sqrt(var + l["epsilon"])))
+    """K_l per layer: how many terms are accumulated into one output element (each kind's `depth`; see the module
+    docstring)."""
+    return {l.name: max(int(KINDS[l.kind].depth(l, [spec.shapes[s] for s in spec.sources(l)], batch)), 1)
+            for l in spec.layers}
 
 
 def error_scale(spec: ModelSpec, weights: Weights, values: dict, training: bool = False) -> float:
     """S: the magnitude that float32 rounding errors are proportional to, propagated from the input to the output.
 
-    Per node, E = max(|value|, E of its inputs), and more where a layer cancels terms or amplifies errors:
+    Per node, E = max(|value|, E of its inputs), and more where a layer cancels terms or amplifies errors (each
+    kind's `scale`):
     * ELU/SELU: at least alpha (SELU: scale*alpha). TF computes alpha*(exp(x) - 1), not expm1, so near 0- its
       absolute error is ~u*alpha (difference 'elu-selu-near-zero').
     * BatchNorm/LayerNorm: max(E_in, max|x|) * max|gamma|/sqrt(var + eps). Keras computes x*inv + (beta - mean*inv),
@@ -102,13 +80,8 @@ def error_scale(spec: ModelSpec, weights: Weights, values: dict, training: bool 
     """
     scales = {INPUT: float(np.max(np.abs(values[INPUT]))) if np.size(values[INPUT]) else 0.0}
     for l in spec.layers:
-        e = max(scales[s] for s in spec.sources(l))
-        fn = l.params.get("fn", l.params.get("activation"))
-        if fn in ("elu", "selu"):
-            e = max(e, abs(l.params.get("alpha", 1.0)) if fn == "elu" else _reference.SELU_SCALE * _reference.SELU_ALPHA)
-        if l.kind in ("batch_norm", "layer_norm"):
-            x = np.asarray(values[spec.sources(l)[0]], np.float64)
-            e = max(e, float(np.max(np.abs(x)))) * _norm_gain(l, x, weights[l.name], training)
+        srcs = spec.sources(l)
+        e = KINDS[l.kind].scale(l, max(scales[s] for s in srcs), values[srcs[0]], weights.get(l.name, {}), training)
         own = [values[k] for k in (l.name, l.name + _reference.PRE) if k in values]
         scales[l.name] = max([e] + [float(np.max(np.abs(v))) for v in own if np.size(v)])
     return max(scales.values())
@@ -132,26 +105,16 @@ class Pair:
         return f"Pair<{self.spec.name}>"
 
     def forward_tf(self, x, training: bool = False) -> np.ndarray:
-        """Keras forward on canonical (channels-last) input."""
-        tf = _runtime.tf()
-        return to_numpy(self.keras(tf.constant(np.asarray(x, self.spec.input_dtype)), training=training))
+        """Keras forward on canonical (channels-last) input, on the CPU."""
+        from .sides import side
+
+        return side("tf-cpu").forward(self.keras, self.spec, x, training)
 
     def forward_torch(self, x, training: bool = False) -> np.ndarray:
-        """torch forward: input converted to torch layout (NCHW; int64 ids), output converted back."""
-        from ._torch import from_torch_layout, to_torch_layout
+        """torch forward on canonical input (the side converts to NCHW / int64 ids and back), on the CPU."""
+        from .sides import side
 
-        torch = _runtime.torch()
-        x = np.asarray(x)
-        t = torch.from_numpy(x.astype(np.int64) if self.spec.input_dtype == "int32" else to_torch_layout(
-            x.astype(np.float32)))
-        was_training = self.torch.training
-        self.torch.train(training)
-        try:
-            with torch.no_grad():
-                y = self.torch(t)
-        finally:
-            self.torch.train(was_training)
-        return from_torch_layout(to_numpy(y), self.torch)
+        return side("torch-cpu").forward(self.torch, self.spec, x, training)
 
     def trace(self, x, training: bool = False) -> dict[str, np.ndarray] | None:
         """Every node's float64 reference value, or None."""

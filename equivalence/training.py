@@ -1,4 +1,6 @@
-"""Training helpers: optimizer stepping on raw variables, Keras fit, a Keras GradientTape loop, the seed's torch loop.
+"""Training helpers: optimizer update rules and bounds, Keras fit, a Keras GradientTape loop, the seed's torch loop
+(the stepping and gradients themselves are the sides', equivalence.sides; the optimizer verdict is
+equivalence.checks.steps).
 
 Per-step UPDATES are what the optimizer tests compare (delta_t = p_t - p_{t-1}), so a 1e-4 change in one step is
 visible even when the final weights would hide it. The update bound (`update_bound`) is per element and step:
@@ -13,40 +15,14 @@ visible even when the final weights would hide it. The update bound (`update_bou
                                     the update is summed from (an EMA of mixed-sign gradients cancels; its rounding
                                     does not)
 
-`update_tolerance` is the older scalar form (u*max|p| + a fixed rtol), kept for the GPU test.
+`update_tolerance` is the older scalar form (u*max|p| + a fixed rtol), kept for the accelerator step check.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import _runtime
+from . import _runtime, sides
 from .tolerances import Tolerance, eps, tolerance
-
-
-def keras_param_trajectory(info, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
-    """Parameter values after each of len(grads) Keras `apply_gradients` calls, as float64 (steps+1, *shape)."""
-    keras, tf = _runtime.keras(), _runtime.tf()
-    var = keras.Variable(p0, dtype="float32")
-    opt = info.keras(info.hyper)
-    out = [np.asarray(p0, np.float64)]
-    for g in grads:
-        opt.apply_gradients([(tf.constant(g), var)])
-        out.append(np.asarray(var.numpy(), np.float64))
-    return np.stack(out)
-
-
-def torch_param_trajectory(info, p0: np.ndarray, grads: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """Parameter values after each torch `step()` on `device` with `.grad` set to the given gradient (steps+1, *shape)."""
-    torch = _runtime.torch()
-    param = torch.nn.Parameter(torch.tensor(p0, dtype=torch.float32, device=device))
-    opt = info.torch([param], info.hyper)
-    out = [np.asarray(p0, np.float64)]
-    for g in grads:
-        opt.zero_grad()
-        param.grad = torch.tensor(g, dtype=torch.float32, device=device)
-        opt.step()
-        out.append(param.detach().cpu().numpy().astype(np.float64))
-    return np.stack(out)
 
 
 def ref_param_trajectory(rule, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
@@ -87,103 +63,16 @@ TYPICAL_UPDATE_CASE = (np.array([[1.0, -0.5, 2.0, 0.01], [-2.0, 0.25, 0.5, 0.02]
                        np.array([0.0, 0.0, 0.75, -0.5], np.float32))
 
 
-def optimizer_update_checks(info, grads: np.ndarray, p0: np.ndarray) -> list:
-    """Compare per-step updates: Keras and torch each against their framework's float64 rule under `update_bound`,
-    and (cross configurations) each other under the sum of both bounds. Returns the Comparisons.
-
-    grads (steps, ...) float32 and p0 float32.
-    """
-    from .compare import describe
-    from .compare import compare
-    from .error_bounds import ElementBound
-
-    sides = {"tf": (keras_param_trajectory(info, p0, grads), info.ref_tf),
-             "torch": (torch_param_trajectory(info, p0, grads), info.ref_torch)}
-    ctx = "\n".join([describe("p0", p0), describe("grads", grads), f"  mapping: {info.mapping}",
-                     "  rows are steps: update[t] = p[t+1] - p[t]"])
-    got, bounds, checks = {}, {}, []
-    for side, (trajectory, rule) in sides.items():
-        ref = updates(ref_param_trajectory(rule(info.hyper), p0, grads))
-        magnitude = updates(ref_param_trajectory(rule(info.hyper), np.abs(p0), np.abs(grads)))
-        got[side], bounds[side] = updates(trajectory), update_bound(rule(info.hyper), trajectory, magnitude)
-        checks.append(compare(got[side], ref, bounds[side], what=f"{info.id} updates", label_a=side,
-                              label_b=f"ref64_{'keras' if side == 'tf' else 'torch'}_rule", context=ctx))
-    if info.cross:
-        both = bounds["tf"].bound + bounds["torch"].bound
-        tol = ElementBound(float(both.max()), 0.0, "sum of both sides' update bounds", bound=both)
-        checks.append(compare(got["tf"], got["torch"], tol, what=f"{info.id} updates", label_a="tf", label_b="torch",
-                              context=ctx))
-    return checks
-
-
 def update_tolerance(p_max: float, steps: int, ulps: float, cond: float = 1.0) -> Tolerance:
     """The older scalar update tolerance: atol u*max|p|, rtol `ulps` plus the depth term (`cond` multiplies u for
-    amplified rounding). The CPU optimizer test uses the per-element, per-optimizer `update_bound`."""
+    amplified rounding). The CPU optimizer check uses the per-element, per-optimizer `update_bound`."""
     u = eps("float32")
     rtol = tolerance("float32", depth=steps, ulps=ulps).rtol + (cond - 1.0) * u
     why = f"update rule: atol=u*max|p|={u * p_max:.2g}, rtol={rtol:.2g} (float32 ulps={ulps:g}, {steps} steps"
     return Tolerance(u * max(p_max, 1e-6), rtol, why + (f", cond {cond:g})" if cond != 1.0 else ")"))
 
 
-# ---------------------------------------------------------------- gradients of spec-built models
-def keras_model_grads(pair, x: np.ndarray, cotangent: np.ndarray, training: bool) -> tuple[np.ndarray, dict]:
-    """d sum(cotangent * model(x)) / d(x, trainable weights), via GradientTape; weights in canonical layout."""
-    from .weights import param_shapes
-
-    tf = _runtime.tf()
-    xv = tf.Variable(x)
-    layers = {name: pair.keras.get_layer(name).trainable_weights for name in param_shapes(pair.spec)}
-    with tf.GradientTape() as tape:
-        y = pair.keras(xv, training=training)
-        loss = tf.reduce_sum(y * tf.constant(cotangent))
-    flat = [v for vs in layers.values() for v in vs]
-    gx, *gw = tape.gradient(loss, [xv, *flat])
-    it = iter(gw)
-    return gx.numpy(), {name: {v.name: next(it).numpy() for v in vs} for name, vs in layers.items()}
-
-
-def canonical_torch_grads(pair) -> dict:
-    """The `.grad` of every trainable torch parameter, converted to the canonical layout with the weight converter.
-
-    Layout conversions are permutations/transposes, so they map gradients exactly like weights. Buffers (running
-    statistics) get zeros and are dropped; LSTM's canonical bias is bias_ih + bias_hh, whose gradient is either
-    one's, so bias_hh's gradient is zeroed before the sum. A parameter without a gradient gets zeros.
-    """
-    from .weights import from_torch, param_shapes, torch_core
-
-    torch = _runtime.torch()
-    raw = {}
-    for name in param_shapes(pair.spec):
-        core = torch_core(pair.torch, name)
-        grads = {k: (p.grad if p.grad is not None else torch.zeros_like(p)).detach().numpy().copy()
-                 for k, p in core.named_parameters()}
-        grads |= {k: np.zeros(b.shape, np.float32) for k, b in core.named_buffers() if b.is_floating_point()}
-        if "bias_hh_l0" in grads and pair.spec.layer_by_name(name).kind == "lstm":
-            grads["bias_hh_l0"] = np.zeros_like(grads["bias_hh_l0"])
-        raw[name] = grads
-    canonical = from_torch(pair.spec, raw)
-    keep = {name: {v.name for v in pair.keras.get_layer(name).trainable_weights} for name in raw}
-    return {n: {k: v for k, v in lw.items() if k in keep[n]} for n, lw in canonical.items()}
-
-
-def torch_model_grads(pair, x: np.ndarray, cotangent: np.ndarray, training: bool) -> tuple[np.ndarray, dict]:
-    """The same through autograd, converted back to the canonical layout (`canonical_torch_grads`)."""
-    from ._torch import to_torch_layout
-
-    torch = _runtime.torch()
-    module = pair.torch
-    module.train(training)
-    xt = torch.tensor(to_torch_layout(x), requires_grad=True)
-    module.zero_grad(set_to_none=True)
-    y = module(xt)
-    (y * torch.tensor(to_torch_layout(cotangent) if y.ndim == 4 else cotangent, dtype=y.dtype)).sum().backward()
-    grads = canonical_torch_grads(pair)
-    module.train(False)
-    gx = xt.grad.numpy()
-    gx = gx.transpose(0, 2, 3, 1) if gx.ndim == 4 else gx
-    return gx, grads
-
-
+# ---------------------------------------------------------------- float64 directional derivative of spec-built models
 def ref_directional(pair, x, cotangent, direction_x, direction_w, training: bool, h: float = 1e-6) -> float:
     """Central finite difference, in float64, of sum(cotangent * reference(x, W)) along (direction_x, direction_w)."""
     from . import _reference
@@ -224,19 +113,16 @@ def keras_fit(pair, optimizer, x, y, *, epochs: int, batch_size: int, sample_wei
 
 
 def keras_tape_loop(pair, optimizer, x, y, *, epochs: int, batch_size: int):
-    """A custom Keras loop: GradientTape forward/loss/gradient, then optimizer.apply_gradients, batch by batch."""
+    """A custom Keras loop, batch by batch: the TF side's train_step (GradientTape forward/loss/gradient, then
+    optimizer.apply_gradients)."""
     from .weights import read_keras
 
-    keras, tf = _runtime.keras(), _runtime.tf()
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model = pair.keras
+    loss_fn = _runtime.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    tf_cpu = sides.side("tf-cpu")
     for _ in range(epochs):
         for s in batches(len(x), batch_size):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y[s], model(tf.constant(x[s]), training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return read_keras(model, pair.spec)
+            tf_cpu.train_step(pair.keras, x[s], lambda logits: loss_fn(y[s], logits), optimizer)
+    return read_keras(pair.keras, pair.spec)
 
 
 def torch_loop(pair, make_optimizer, x, y, *, epochs: int, batch_size: int, loss_fn=None, sample_weight=None,
@@ -252,10 +138,9 @@ def torch_loop(pair, make_optimizer, x, y, *, epochs: int, batch_size: int, loss
     record: a dict that receives one entry per optimizer step in the lists 'lr' (the learning rate that step used),
         'grads' (canonical gradients as step() received them) and 'hook' (before_step's return values).
     """
-    from ._torch import to_torch_layout
     from .weights import read_torch
 
-    torch = _runtime.torch()
+    torch, torch_cpu = _runtime.torch(), sides.side("torch-cpu")
     if scheduler_unit not in ("step", "epoch"):
         raise ValueError(f"scheduler_unit {scheduler_unit!r} is not 'step' or 'epoch'")
     module = pair.torch
@@ -274,11 +159,12 @@ def torch_loop(pair, make_optimizer, x, y, *, epochs: int, batch_size: int, loss
         for s in batches(len(x), batch_size):
             optimizer.zero_grad()
             w = None if sample_weight is None else torch.from_numpy(np.asarray(sample_weight[s], np.float32))
-            loss = loss_fn(module(torch.from_numpy(to_torch_layout(x[s]))), torch.from_numpy(y[s].astype(np.int64)), w)
+            logits = module(torch_cpu.tensor(torch_cpu.to_layout(x[s])))
+            loss = loss_fn(logits, torch.from_numpy(y[s].astype(np.int64)), w)
             loss.backward()
             log["hook"].append(before_step(params, step) if before_step is not None else None)
             if record is not None:
-                log["grads"].append(canonical_torch_grads(pair))
+                log["grads"].append(torch_cpu.canonical_grads(pair))
                 log["lr"].append(float(optimizer.param_groups[0]["lr"]))
             optimizer.step()
             step += 1

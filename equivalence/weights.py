@@ -1,11 +1,10 @@
 """One canonical, framework-neutral weight set per spec, and its conversions into and out of both frameworks.
 
-Canonical layouts are Keras' (channels-last): Dense kernel (in, out); Conv kernel (k..., in/groups, out);
-BatchNorm gamma/beta/moving_mean/moving_variance; LSTM kernel (in, 4u) / recurrent_kernel (u, 4u) in gate order
-i, f, c, o with ONE bias (4u); GRU (reset_after) kernel (in, 3u) in gate order z, r, h with bias (2, 3u) = (input
-bias, recurrent bias). The torch side gets: transposed Linear weights (out, in); OIHW / OIL conv weights; LSTM
-bias_ih = bias, bias_hh = 0 (reading back sums them); GRU gates reordered to r, z, n; and, for a Dense fed by a
-Flatten of an NHWC map, the kernel rows permuted from (h, w, c) to torch's (c, h, w) flatten order.
+Canonical layouts are Keras' (channels-last). Each kind's record (equivalence.layer_kinds) states its parameters'
+shapes and init (`params`) and one table mapping them to torch (`torch_params`), which `to_torch` applies and
+`from_torch` inverts: transposed Linear weights (out, in); OIHW / OIL conv weights; LSTM bias_ih = bias,
+bias_hh = 0 (reading back sums them); GRU gates reordered to r, z, n; and, for a Dense fed by a Flatten of an
+NHWC map, the kernel rows permuted from (h, w, c) to torch's (c, h, w) flatten order.
 """
 from __future__ import annotations
 
@@ -13,42 +12,31 @@ import math
 
 import numpy as np
 
-from .spec import INPUT, ModelSpec, SpecError
+from .layer_kinds import KINDS
+from .layer_kinds import _mapping
+from .layer_kinds._base import MAKES, PASSES
+from .spec import INPUT, ModelSpec
 
 Weights = dict[str, dict[str, np.ndarray]]
-GRU_TO_TORCH = (1, 0, 2)  # Keras gate blocks (z, r, h) -> torch (r, z, n)
 
 
 class WeightError(ValueError):
     """A weight set does not fit its spec; the message names the layer, the parameter and both shapes."""
 
 
+def _layer_params(spec: ModelSpec, l) -> dict[str, _mapping.Weight]:
+    """One layer's canonical parameters (shape and init), from its kind's record."""
+    return KINDS[l.kind].params(l, spec.shapes[spec.sources(l)[0]])
+
+
+def _params(spec: ModelSpec) -> dict[str, dict[str, _mapping.Weight]]:
+    """Each layer's canonical parameters; layers without any are absent."""
+    return {l.name: ps for l in spec.layers if (ps := _layer_params(spec, l))}
+
+
 def param_shapes(spec: ModelSpec) -> dict[str, dict[str, tuple[int, ...]]]:
     """Canonical parameter shapes per layer (layers without parameters are absent)."""
-    out = {}
-    for l in spec.layers:
-        x, p = spec.shapes[spec.sources(l)[0]], l.params
-        if l.kind == "dense":
-            out[l.name] = {"kernel": (x[-1], p["units"])} | ({"bias": (p["units"],)} if p["use_bias"] else {})
-        elif l.kind in ("conv1d", "conv2d"):
-            ks = (p["kernel_size"],) if l.kind == "conv1d" else _pair(p["kernel_size"])
-            out[l.name] = {"kernel": (*ks, x[-1] // p["groups"], p["filters"])}
-            out[l.name] |= {"bias": (p["filters"],)} if p["use_bias"] else {}
-        elif l.kind == "batch_norm":
-            out[l.name] = {k: (x[-1],) for k in ("gamma", "beta", "moving_mean", "moving_variance")}
-        elif l.kind == "layer_norm":
-            out[l.name] = {"gamma": (x[-1],), "beta": (x[-1],)}
-        elif l.kind == "embedding":
-            out[l.name] = {"embeddings": (p["input_dim"], p["output_dim"])}
-        elif l.kind in ("lstm", "gru"):
-            g, u = (4 if l.kind == "lstm" else 3), p["units"]
-            out[l.name] = {"kernel": (x[-1], g * u), "recurrent_kernel": (u, g * u),
-                           "bias": (g * u,) if l.kind == "lstm" else (2, g * u)}
-    return out
-
-
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
+    return {name: {p: w.shape for p, w in params.items()} for name, params in _params(spec).items()}
 
 
 def param_count(spec: ModelSpec, *, trainable_only: bool = False) -> int:
@@ -58,24 +46,12 @@ def param_count(spec: ModelSpec, *, trainable_only: bool = False) -> int:
 
 
 def init_weights(spec: ModelSpec, seed: int) -> Weights:
-    """Deterministic float32 weights: Glorot-uniform kernels, and small NONZERO biases/statistics (so a dropped
-    or misplaced bias, or a swapped moving mean/variance, changes the output)."""
-    rng = np.random.default_rng(seed)
-    w: Weights = {}
-    for name, shapes in param_shapes(spec).items():
-        w[name] = {}
-        for pname, shape in shapes.items():
-            if pname in ("kernel", "recurrent_kernel", "embeddings"):
-                fan_in = math.prod(shape[:-1]) if pname != "embeddings" else shape[-1]
-                fan_out = shape[-1] if pname == "embeddings" else math.prod(shape[:-2]) * shape[-1]
-                lim = math.sqrt(6.0 / (fan_in + fan_out))
-                arr = rng.uniform(-lim, lim, shape)
-            elif pname in ("gamma", "moving_variance"):
-                arr = rng.uniform(0.5, 1.5, shape)
-            else:  # bias, beta, moving_mean
-                arr = rng.uniform(-0.2, 0.2, shape)
-            w[name][pname] = arr.astype(np.float32)
-    return w
+    """Deterministic float32 weights, each parameter by its kind's init (layer_kinds._mapping): Glorot-uniform
+    kernels, and small NONZERO biases/statistics (so a dropped or misplaced bias, or a swapped moving
+    mean/variance, changes the output)."""
+    rng = np.random.default_rng(seed)  # one stream, drawn layer by layer, parameter by parameter, in order
+    return {name: {p: w.init(rng, w.shape).astype(np.float32) for p, w in params.items()}
+            for name, params in _params(spec).items()}
 
 
 def check_weights(spec: ModelSpec, w: Weights) -> None:
@@ -113,10 +89,11 @@ def flatten_origin(spec: ModelSpec, name: str) -> tuple[int, int, int] | None:
     if name == INPUT:
         return None
     l = spec.layer_by_name(name)
-    if l.kind == "flatten":
+    order = KINDS[l.kind].torch_flat_order
+    if order == MAKES:
         src = spec.shapes[spec.sources(l)[0]]
         return tuple(src) if len(src) == 3 else None
-    if l.kind in ("dropout", "activation"):
+    if order == PASSES:
         return flatten_origin(spec, spec.sources(l)[0])
     return None
 
@@ -127,72 +104,24 @@ def chw_index(hwc: tuple[int, int, int]) -> np.ndarray:
     return np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).ravel()
 
 
-def _to_torch_layer(spec: ModelSpec, name: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _site(spec: ModelSpec, name: str) -> _mapping.Site:
     l = spec.layer_by_name(name)
-    if l.kind == "dense":
-        k = w["kernel"]
-        origin = flatten_origin(spec, spec.sources(l)[0])
-        if origin is not None:
-            k = k[chw_index(origin)]
-        return {"weight": k.T} | ({"bias": w["bias"]} if "bias" in w else {})
-    if l.kind in ("conv1d", "conv2d"):
-        axes = (2, 1, 0) if l.kind == "conv1d" else (3, 2, 0, 1)
-        return {"weight": w["kernel"].transpose(axes)} | ({"bias": w["bias"]} if "bias" in w else {})
-    if l.kind == "batch_norm":
-        return {"weight": w["gamma"], "bias": w["beta"], "running_mean": w["moving_mean"],
-                "running_var": w["moving_variance"]}
-    if l.kind == "layer_norm":
-        return {"weight": w["gamma"], "bias": w["beta"]}
-    if l.kind == "embedding":
-        return {"weight": w["embeddings"]}
-    if l.kind == "lstm":
-        return {"weight_ih_l0": w["kernel"].T, "weight_hh_l0": w["recurrent_kernel"].T,
-                "bias_ih_l0": w["bias"], "bias_hh_l0": np.zeros_like(w["bias"])}
-    if l.kind == "gru":
-        u = l["units"]
-        perm = np.concatenate([np.arange(g * u, (g + 1) * u) for g in GRU_TO_TORCH])
-        return {"weight_ih_l0": w["kernel"][:, perm].T, "weight_hh_l0": w["recurrent_kernel"][:, perm].T,
-                "bias_ih_l0": w["bias"][0, perm], "bias_hh_l0": w["bias"][1, perm]}
-    raise SpecError(f"layer {l.label} has no torch weight mapping")  # unreachable for a valid spec
-
-
-def _from_torch_layer(spec: ModelSpec, name: str, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    l = spec.layer_by_name(name)
-    if l.kind == "dense":
-        k = t["weight"].T
-        origin = flatten_origin(spec, spec.sources(l)[0])
-        if origin is not None:
-            k = k[np.argsort(chw_index(origin))]
-        return {"kernel": k} | ({"bias": t["bias"]} if "bias" in t else {})
-    if l.kind in ("conv1d", "conv2d"):
-        axes = (2, 1, 0) if l.kind == "conv1d" else (2, 3, 1, 0)
-        return {"kernel": t["weight"].transpose(axes)} | ({"bias": t["bias"]} if "bias" in t else {})
-    if l.kind == "batch_norm":
-        return {"gamma": t["weight"], "beta": t["bias"], "moving_mean": t["running_mean"],
-                "moving_variance": t["running_var"]}
-    if l.kind == "layer_norm":
-        return {"gamma": t["weight"], "beta": t["bias"]}
-    if l.kind == "embedding":
-        return {"embeddings": t["weight"]}
-    if l.kind == "lstm":  # Keras has one bias: torch's two add up (exact when bias_hh is the 0 we loaded)
-        return {"kernel": t["weight_ih_l0"].T, "recurrent_kernel": t["weight_hh_l0"].T,
-                "bias": t["bias_ih_l0"] + t["bias_hh_l0"]}
-    u = l["units"]
-    inv = np.argsort(np.concatenate([np.arange(g * u, (g + 1) * u) for g in GRU_TO_TORCH]))
-    return {"kernel": t["weight_ih_l0"].T[:, inv], "recurrent_kernel": t["weight_hh_l0"].T[:, inv],
-            "bias": np.stack([t["bias_ih_l0"][inv], t["bias_hh_l0"][inv]])}
+    shapes = {p: w.shape for p, w in _layer_params(spec, l).items()}
+    origin = flatten_origin(spec, spec.sources(l)[0])
+    return _mapping.Site(spec, l, shapes, None if origin is None else chw_index(origin))
 
 
 def to_torch(spec: ModelSpec, w: Weights) -> dict[str, dict[str, np.ndarray]]:
     """Canonical weights -> torch parameter/buffer arrays per layer name (float32, contiguous)."""
     check_weights(spec, w)
-    return {n: {k: np.ascontiguousarray(v, np.float32) for k, v in _to_torch_layer(spec, n, lw).items()}
-            for n, lw in w.items()}
+    return {n: {k: np.ascontiguousarray(v, np.float32) for k, v in _mapping.to_torch(
+        KINDS[spec.layer_by_name(n).kind].torch_params, lw, _site(spec, n)).items()} for n, lw in w.items()}
 
 
 def from_torch(spec: ModelSpec, t: dict[str, dict[str, np.ndarray]]) -> Weights:
-    """Inverse of `to_torch`."""
-    return {n: {k: np.ascontiguousarray(v) for k, v in _from_torch_layer(spec, n, lt).items()} for n, lt in t.items()}
+    """Inverse of `to_torch` (the same table, each step inverted)."""
+    return {n: {k: np.ascontiguousarray(v) for k, v in _mapping.from_torch(
+        KINDS[spec.layer_by_name(n).kind].torch_params, lt, _site(spec, n)).items()} for n, lt in t.items()}
 
 
 # ------------------------------------------------------------------------------------------------ load / read

@@ -125,11 +125,11 @@ def test_stale_message_shows_both_sides_and_agreement():
 
 def test_duplicate_id_is_rejected():
     """Two entries with one id cannot both be registered (ids are never reused)."""
-    from equivalence.differences._entry import build_registry
+    from equivalence.registry import Registry
 
     one = KnownDifference(**_fake())
-    with pytest.raises(MalformedDifference, match="duplicate catalogue id 'fake-entry'"):
-        build_registry([one], [KnownDifference(**_fake(title="other"))])
+    with pytest.raises(MalformedDifference, match="catalogue entry 'fake-entry': duplicate id"):
+        Registry("catalogue", [one, KnownDifference(**_fake(title="other"))])
 
 
 def test_changed_torch_default_makes_entry_stale():

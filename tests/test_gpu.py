@@ -1,222 +1,47 @@
-"""GPU conformance (marker gpu, opt-in: `pytest -m gpu`): CUDA vs CPU vs the float64 reference, and the GPU gotchas.
+"""GPU-only behaviour (marker gpu, opt-in: `pytest -m gpu`): what exists on an accelerator alone.
 
-Tolerance rule on the GPU: the same `equivalence.tolerances` rule as on CPU, unchanged. With TF32 off (the root
-conftest switches it off in every test) CUDA float32 kernels are IEEE float32: cuBLAS/cuDNN sums have the same
-sqrt(depth) error growth, and CUDA's libm functions are within 1-4 ulp (CUDA C Programming Guide, "Mathematical
-Functions"), inside the rule's 4 ulp + accumulation term. So a GPU result must be as close to float64 as a CPU
-result is, and GPU vs CPU gets `cross()` of it (each within tol of float64). TF32 and mixed precision are measured
-in their own tests with their own derived bounds. Test ids end in `-cuda`; TF-side tests skip with a reason where
-TensorFlow is absent or CPU-only (the CUDA box this project borrows has PyTorch only).
+The device conformance of the generic checks (op gradients, seed-model forwards, a model's gradients and one Adam
+step, optimizer steps, Keras forwards on a GPU) is the device axis of the generic tests themselves (their `-cuda`
+cases, equivalence.checks). Here: cuDNN's NaN spread from a non-finite conv weight, TF32 (error measured with its
+own derived bound), mixed precision (autocast + GradScaler, Keras mixed_float16), cuDNN determinism, device mismatch
+errors and TF's soft placement. TF-side tests skip with a reason where TensorFlow is absent or CPU-only (the CUDA box
+this project borrows has PyTorch only).
 """
 from __future__ import annotations
 
 
 import numpy as np
 import pytest
-from hypothesis import given, note
-from hypothesis import strategies as st
 
-from equivalence import _runtime, devices
-from equivalence.catalog._samples import as_reference, to_torch
-from equivalence.catalog.ops import OP_DB
-from equivalence.compare import EquivalenceMismatch, assert_close, compare, describe, to_numpy
-from equivalence.differences import lookup
-from equivalence.differences.ops import NARROWS
-from equivalence.models import Pair, accumulation_depth, seed_models
-from equivalence.strategies import np_dtype
-from equivalence.tolerances import Tolerance, cross, dtype_name, eps, for_arrays, tolerance
+from equivalence import _runtime, devices, sides
+from equivalence.checks.models import torch_pair
+from equivalence.compare import assert_close, to_numpy
+from equivalence.models import accumulation_depth, seed_models
+from equivalence.tolerances import Tolerance, cross, for_arrays, tolerance
 
 pytestmark = pytest.mark.gpu
 
-OP_CASES = [pytest.param(op, d, id=f"{op.id}-{d}-cuda") for op in OP_DB for d in op.dtypes]
-GRAD_CASES = [pytest.param(op, id=f"{op.id}-float32-cuda") for op in OP_DB
-              if op.supports_grad and "float32" in op.dtypes]
-MODELS = [pytest.param(name, id=f"{name}-float32-cuda") for name in seed_models()]
 TF32_EPS = 2.0**-10  # TF32 keeps 10 explicit mantissa bits: inputs of matmul/conv are rounded to u = 2**-11
 
 
-def _outputs(out) -> tuple:
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+def _torch_pair(name: str, seed: int = 0):
+    """A seed model's torch module with canonical weights, and no Keras model (the CUDA box has no TensorFlow)."""
+    return torch_pair(seed_models()[name], seed)
 
 
-def _rounded(ref, out_dtype: str) -> np.ndarray:
-    """The float64 reference rounded to the result dtype (overflow to inf as the op does)."""
-    with np.errstate(all="ignore"):
-        return np.asarray(ref).astype(np_dtype(out_dtype))
-
-
-def _narrowed(op, dtype) -> frozenset:
-    """Edge kinds the catalogue's witnesses own for this op (as tests/test_ops.py narrows them)."""
-    known = {d.id for d in lookup("op", op.name, dtype) + lookup("op", op.id, dtype)}
-    return frozenset().union(*(NARROWS.get(k, ()) for k in known))
-
-
-def _torch_pair(name: str, seed: int = 0) -> Pair:
-    """A spec-built torch module with canonical weights, and no Keras model (the CUDA box has no TensorFlow)."""
-    from equivalence._torch import build_torch
-    from equivalence.weights import init_weights, load_torch
-
-    spec = seed_models()[name]
-    weights = init_weights(spec, seed)
-    module = build_torch(spec)
-    load_torch(module, spec, weights)
-    return Pair(spec, None, module, weights)
+def _torch_side(device):
+    """The torch side of `device` ('cpu' or a torch.device)."""
+    return sides.side_for("torch", _runtime.torch().device(device).type)
 
 
 def _forward(module, x: np.ndarray, device, dtype=None):
     """Run `module` on canonical input x on `device`; returns the torch output (graph kept for backward)."""
-    from equivalence._torch import to_torch_layout
-
-    torch = _runtime.torch()
-    t = torch.from_numpy(to_torch_layout(x)).to(device=device, dtype=dtype or torch.float32)
-    return module(t)
+    side = _torch_side(device)
+    (y,) = side.call(module, side.tensor(side.to_layout(x), dtype or "float32"))
+    return y
 
 
-# --- op registry ----------------------------------------------------------------------------------------------
-
-
-# Registry cases CUDA does not implement: the test asserts the error, so a torch that adds the kernel fails here
-# and the entry is removed (observed with torch 2.11.0+cu130 on an H100).
-CUDA_UNSUPPORTED = {
-    "matmul-int32": (NotImplementedError, "addmm_cuda\" not implemented for 'Int'"),
-}
-# Sums whose terms overflow give inf - inf = NaN or +-inf depending on the summation order, which differs between
-# CPU and CUDA kernels (seen: bfloat16 batched matmul, NaN on CUDA where float64 gives -inf); float64 does not
-# overflow at all. Accumulating ops (those with a depth) are therefore drawn without the 'huge' edge kind here.
-ACCUMULATION_AVOID = frozenset({"huge"})
-
-
-def _gelu_tail(sample, expected) -> Tolerance:
-    # CUDA computes 0.5*x*(1 + erf(x/sqrt2)): in the negative tail 1 + erf cancels, leaving erf's absolute error
-    # (~u) times |x|/2. Observed on the H100: 8.4e-8 abs (2e-5 rel) at x=-3, where torch CPU is within 12 ulp.
-    x = np.asarray(sample.args[0], np.float64)
-    x_max = max(_finite_max(x), 1.0)
-    return Tolerance(4 * eps("float32") * x_max, tolerance("float32", ulps=12).rtol,
-                     f"CUDA gelu tail: 4u * max|x| ({x_max:.3g}), erf's absolute error times x")
-
-
-def _float32_constant(sample, expected) -> Tolerance:
-    # torch's CUDA hardsigmoid multiplies by a float32 1/6 even for float64 tensors: hard_sigmoid(0) = 0.5000000149
-    # on the H100 (= 3 * float32(1/6)); torch CPU and float64 give 0.5. float32 accuracy is what CUDA delivers.
-    return for_arrays("float32", expected, reason="CUDA kernel's float32 1/6 constant: float32 accuracy in float64")
-
-
-# Per-case CUDA tolerances (PyTorch's toleranceOverride with device_type='cuda'): the observed error is in each.
-CUDA_TOLERANCE = {"gelu-exact-float32": _gelu_tail, "hard_sigmoid-float64": _float32_constant}
-
-
-def _assert_cuda_agrees(what, g, expected, c, tol, context):
-    """CUDA matches float64 (and CPU) wherever torch CPU matches float64; elsewhere it must match one of the two.
-
-    Where torch CPU itself misses the float64 reference (a CPU kernel bug, a formula's rounding, an overflow),
-    tests/test_ops.py and tests/test_grads.py own that; the GPU claim is then "CUDA is right, or does what CPU does".
-    """
-    __tracebackhide__ = True
-    to_ref = compare(g, expected, tol, what=what, label_a="cuda", label_b="ref64", context=context)
-    if c is None and not to_ref.ok:
-        raise EquivalenceMismatch(to_ref.render())
-    if c is None:
-        return
-    if compare(c, expected, tol, what=what, label_a="cpu", label_b="ref64").ok:
-        if not to_ref.ok:
-            raise EquivalenceMismatch(to_ref.render())
-        assert_close(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
-        return
-    to_cpu = compare(g, c, cross(tol), what=what, label_a="cuda", label_b="cpu", context=context)
-    if not (to_ref.ok or to_cpu.ok):
-        raise EquivalenceMismatch("CUDA matches neither float64 nor torch CPU (which also misses float64)\n"
-                                  + to_ref.render() + "\n" + to_cpu.render())
-    note(f"{what}: torch CPU misses float64 here; CUDA matches {'float64' if to_ref.ok else 'CPU'}")
-
-
-def _check_output(op, dtype, sample, i, c, g, r):
-    """CUDA vs float64 under the op's rule (or its CUDA override) and vs CPU under cross() of it, same dtype."""
-    __tracebackhide__ = True
-    what, out_dtype = f"{op.id}[{dtype}] output{i} on cuda", dtype_name(c.dtype)
-    assert dtype_name(g.dtype) == out_dtype, f"{what}: result dtype {g.dtype} on cuda, {c.dtype} on cpu"
-    if r is None:
-        expected = to_numpy(c)
-        assert_close(g, expected, cross(op.tolerance(out_dtype, sample, expected)), what=what, label_a="cuda",
-                     label_b="cpu", context=sample.describe())
-        return
-    expected = _rounded(r, out_dtype)
-    override = CUDA_TOLERANCE.get(f"{op.id}-{dtype}")
-    tol = override(sample, expected) if override else op.tolerance(out_dtype, sample, expected)
-    _assert_cuda_agrees(what, g, expected, c, tol, sample.describe())
-
-
-@pytest.mark.parametrize("op,dtype", OP_CASES)
-@given(data=st.data())
-def test_gpu_op_matches_cpu_and_reference(op, dtype, data, torch_cuda):
-    """Each registry op on CUDA matches float64 under the CPU rule, and torch CPU under cross() of it, same dtype."""
-    avoid = _narrowed(op, dtype) | (ACCUMULATION_AVOID if op.depth else frozenset())
-    sample = data.draw(op.samples(dtype, avoid), label="sample")
-    note(sample.describe())
-    cpu = _outputs(op.torch_fn(*(to_torch(a) for a in sample.args), **sample.kwargs))
-    if f"{op.id}-{dtype}" in CUDA_UNSUPPORTED and all(np.size(a) for a in sample.args):  # empty ones return early
-        error, message = CUDA_UNSUPPORTED[f"{op.id}-{dtype}"]
-        with pytest.raises(error, match=message):
-            op.torch_fn(*(to_torch(a, torch_cuda) for a in sample.args), **sample.kwargs)
-        return
-    gpu = _outputs(op.torch_fn(*(to_torch(a, torch_cuda) for a in sample.args), **sample.kwargs))
-    with np.errstate(all="ignore"):
-        ref = (_outputs(op.ref(*(as_reference(a) for a in sample.args), **sample.kwargs)) if op.ref
-               else (None,) * len(cpu))
-    for i, (c, g, r) in enumerate(zip(cpu, gpu, ref)):
-        _check_output(op, dtype, sample, i, c, g, r)
-
-
-# Edge kinds whose CUDA gradient differs from CPU's in a way a dedicated test asserts exactly (see there).
-CUDA_GRAD_AVOID = {"conv2d": frozenset({"inf", "nan"})}  # test_gpu_conv_grad_with_nonfinite_weight_spreads_nan
-
-
-def _finite_max(a: np.ndarray) -> float:
-    a = np.asarray(a, np.float64)
-    return float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a)))
-
-
-def _grads(op, sample, device, dtype):
-    torch = _runtime.torch()
-    diff = op.differentiable(sample)  # grad_args: no gradient is asked where torch has none (running statistics)
-    args = [to_torch(a, device) for a in sample.args]
-    args = [a.to(dtype).requires_grad_() if i in diff else a.to(dtype) if a.is_floating_point() else a
-            for i, a in enumerate(args)]
-    outs = [o for o in _outputs(op.torch_fn(*args, **sample.kwargs)) if o.is_floating_point()]
-    leaves = [a for a in args if a.requires_grad]
-    grads = torch.autograd.grad(outs, leaves, grad_outputs=[torch.ones_like(o) for o in outs], allow_unused=True)
-    y_max = max((_finite_max(to_numpy(o)) for o in outs), default=0.0)
-    return [np.zeros(a.shape) if g is None else to_numpy(g) for a, g in zip(leaves, grads)], y_max
-
-
-@pytest.mark.parametrize("op", GRAD_CASES)
-@given(data=st.data())
-def test_gpu_op_grad_matches_cpu_and_float64(op, data, torch_cuda):
-    """d(sum op)/d(inputs) on CUDA float32 matches torch float64 autograd and CUDA matches CPU (cross)."""
-    avoid = _narrowed(op, "float32") | (ACCUMULATION_AVOID if op.depth else frozenset())
-    avoid |= CUDA_GRAD_AVOID.get(op.name, frozenset())
-    sample = data.draw(op.samples("float32", avoid), label="sample")
-    note(sample.describe())
-    torch = _runtime.torch()
-    try:
-        ref64, y_max = _grads(op, sample, "cpu", torch.float64)
-    except RuntimeError as exc:  # torch CPU's float64 slow_conv2d refuses a non-contiguous grad_weight
-        note(f"float64 reference computed on CUDA: CPU float64 autograd raised {exc}")
-        ref64, y_max = _grads(op, sample, torch_cuda, torch.float64)
-    gpu, _ = _grads(op, sample, torch_cuda, torch.float32)
-    try:
-        cpu, _ = _grads(op, sample, "cpu", torch.float32)
-    except RuntimeError as exc:  # same slow_conv2d refusal in float32 on some CPUs: CUDA is held to float64 alone
-        note(f"torch CPU float32 autograd raised {exc}; CUDA compared with float64 only")
-        cpu = [None] * len(gpu)
-    for i, r, c, g in zip(op.differentiable(sample), ref64, cpu, gpu):  # i: the argument position (grad_args)
-        expected = _rounded(r, "float32")
-        # torch's derivative formulas reuse the forward result (tanh' = 1 - y*y, sigmoid' = y*(1 - y), expm1' = y + 1),
-        # so their absolute error is a few ulps of max(|y|, 1), not of a small gradient (H100, torch 2.11: expm1'
-        # off by 2.6e-8 at g=2.5e-3, tanh' 5.6e-8 at g=9.9e-3). Twice the op's ulps: the formula is a second op.
-        scale = max(_finite_max(expected), y_max, 1.0)
-        tol = tolerance("float32", depth=op.depth(sample) if op.depth else 1, ulps=2 * op.ulps, scale=scale,
-                        reason=f"gradient: 2x op ulps ({op.ulps:g}), scale max(|g|, |y|, 1)={scale:.3g}")
-        _assert_cuda_agrees(f"{op.id}[float32] grad arg{i} on cuda", g, expected, c, tol, sample.describe())
+# --- cuDNN's backward with non-finite weights (left out of the op-gradient check there: OnDevice.grad_avoid) -----
 
 
 def test_gpu_conv_grad_with_nonfinite_weight_spreads_nan(torch_cuda):
@@ -239,135 +64,6 @@ def test_gpu_conv_grad_with_nonfinite_weight_spreads_nan(torch_cuda):
     assert np.isnan(cpu).sum() == 1, f"CPU, one NaN weight: {cpu.ravel().tolist()} (documented: NaN only there)"
     # Observed: NaN in 3 more positions than float64 (conv2d-valid grad sample with w=[nan, 0]).
     assert np.isnan(cuda).sum() > 1, f"CUDA, one NaN weight: {cuda.ravel().tolist()} (documented: NaN spreads)"
-
-
-# --- spec-built models: forward, gradients, one Adam step --------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_gpu_model_forward_matches(name, torch_cuda):
-    """A seed model's torch forward on CUDA matches the float64 reference under the model rule, and CPU (cross)."""
-    pair = _torch_pair(name)
-    x = pair.sample_input(seed=1, batch=8)
-    ref, tol = pair.reference(x), pair.tolerance(x)
-    torch = _runtime.torch()
-    with torch.no_grad():
-        cpu = _forward(pair.torch, x, "cpu")
-        gpu = _forward(pair.torch.to(torch_cuda), x, torch_cuda)
-    from equivalence._torch import from_torch_layout
-
-    cpu, gpu = (from_torch_layout(to_numpy(y), pair.torch) for y in (cpu, gpu))
-    context = pair.describe()
-    assert_close(gpu, ref, tol, what=f"{name} forward on cuda", label_a="cuda", label_b="ref64", context=context)
-    assert_close(gpu, cpu, cross(tol), what=f"{name} forward on cuda", label_a="cuda", label_b="cpu", context=context)
-
-
-def _train_step(name: str, x, target, device, dtype, lr: float):
-    """Gradients of 0.5*mean((y - target)^2) and the parameters after one Adam step, as NumPy (torch names)."""
-    torch = _runtime.torch()
-    module = _torch_pair(name).torch.to(device=device, dtype=dtype)
-    y = _forward(module, x, device, dtype)
-    loss = 0.5 * ((y - torch.from_numpy(target).to(device=device, dtype=dtype)) ** 2).mean()
-    loss.backward()
-    grads = {k: to_numpy(p.grad) for k, p in module.named_parameters()}
-    torch.optim.Adam(module.parameters(), lr=lr).step()
-    return grads, {k: to_numpy(p) for k, p in module.named_parameters()}, {k: to_numpy(p) for k, p in
-                                                                            _torch_pair(name).torch.named_parameters()}
-
-
-def _grad_tolerance(spec, x, g_ref: np.ndarray) -> Tolerance:
-    """Model rule for a weight gradient: forward depth D times the batch*pixels each weight gradient sums over."""
-    pixels = int(np.prod(x.shape[1:-1])) if x.ndim == 4 else 1
-    depth = accumulation_depth(spec, batch=len(x)) * len(x) * pixels
-    return for_arrays("float32", g_ref, depth=depth, reason=f"gradient rule: depth=D*batch*pixels={depth}")
-
-
-def _assert_adam_step(what, w_got, w_ref, w0, g_ref, g_tol: Tolerance, lr, adam_eps=1e-8, factor=1.0):
-    """One Adam step moves w by lr*g/(|g|+eps); an error dg in g moves it by lr*eps*dg/(|g|+eps)^2 (derivative)."""
-    __tracebackhide__ = True
-    w_tol = for_arrays("float32", w_ref)
-    # update arithmetic: ~8 float32 roundings of a value <= lr; gradient error propagated through the derivative
-    from_grad = lr * adam_eps * g_tol.atol / (np.abs(g_ref) + adam_eps) ** 2
-    allowed = factor * (w_tol.atol + lr * 8 * eps("float32") + from_grad)
-    allowed = np.minimum(allowed, 2 * lr * factor)
-    err = np.abs(np.asarray(w_got, np.float64) - w_ref)
-    if np.any(err > allowed):
-        i = np.unravel_index(int(np.argmax(err - allowed)), err.shape)
-        raise EquivalenceMismatch(
-            f"{what}: {int((err > allowed).sum())}/{err.size} weights off after one Adam step (lr={lr})\n"
-            f"  worst at {tuple(map(int, i))}: got {float(np.asarray(w_got)[i])!r} expected {float(w_ref[i])!r} "
-            f"(moved from {float(w0[i])!r}); |err|={float(err[i]):.3g} > allowed {float(allowed[i]):.3g}; "
-            f"g_ref={float(g_ref[i]):.3g}, gradient tol {g_tol}")
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_gpu_model_grads_and_adam_step_match(name, torch_cuda):
-    """Weight gradients and the weights after one Adam step on CUDA match float64 (CPU) and torch CPU float32."""
-    torch = _runtime.torch()
-    spec, lr = seed_models()[name], 1e-3
-    x = _torch_pair(name).sample_input(seed=2, batch=8)
-    out_shape = (8, *spec.shapes[spec.layers[-1].name])
-    out_shape = (out_shape[0], out_shape[-1], *out_shape[1:-1]) if len(out_shape) == 4 else out_shape  # torch layout
-    target = np.random.default_rng(3).standard_normal(out_shape)
-    g64, w64, w0 = _train_step(name, x, target, "cpu", torch.float64, lr)
-    g32, w32, _ = _train_step(name, x, target, "cpu", torch.float32, lr)
-    gcu, wcu, _ = _train_step(name, x, target, torch_cuda, torch.float32, lr)
-    for k in g64:
-        g_tol = _grad_tolerance(spec, x, g64[k])
-        assert_close(gcu[k], _rounded(g64[k], "float32"), g_tol, what=f"{name} grad {k} on cuda", label_a="cuda",
-                     label_b="torch64")
-        assert_close(gcu[k], g32[k], cross(g_tol), what=f"{name} grad {k} on cuda", label_a="cuda", label_b="cpu")
-        _assert_adam_step(f"{name} {k} vs float64", wcu[k], w64[k], w0[k], g64[k], g_tol, lr)
-        _assert_adam_step(f"{name} {k} vs cpu", wcu[k], w32[k].astype(np.float64), w0[k], g64[k], g_tol, lr, factor=2)
-
-
-def _optimizer_inputs(scale: float, steps: int = 5, n: int = 8):
-    """Deterministic (p0, grads): zero, tiny (1e-3) and large (10) gradient magnitudes of both signs, x `scale`."""
-    rng = np.random.default_rng(0)
-    magnitudes = np.array([0.0, 1e-3, 1e-2, 0.1, 1.0, 3.0, 10.0, 0.5], np.float64)[:n]
-    grads = (rng.permutation(np.tile(magnitudes, (steps, 1)).T).T * rng.choice([-1.0, 1.0], (steps, n)) * scale)
-    return rng.uniform(-1, 1, n).astype(np.float32), grads.astype(np.float32)
-
-
-def _optimizer_params():
-    from equivalence.catalog.optimizers import OPTIMIZER_DB
-
-    return [pytest.param(info, id=f"{info.id}-float32-cuda") for info in OPTIMIZER_DB]
-
-
-@pytest.mark.parametrize("info", _optimizer_params())
-def test_gpu_optimizer_step_matches(info, torch_cuda):
-    """Five steps of each OPTIMIZER_DB torch optimizer on CUDA follow torch's float64 rule and match CPU (2x)."""
-    from equivalence.training import ref_param_trajectory, torch_param_trajectory, update_tolerance, updates
-
-    p0, grads = _optimizer_inputs(info.grad_scale)
-    cuda = updates(torch_param_trajectory(info, p0, grads, torch_cuda))
-    cpu = updates(torch_param_trajectory(info, p0, grads, "cpu"))
-    ref = updates(ref_param_trajectory(info.ref_torch(info.hyper), p0, grads))
-    p_max = float(np.abs(p0).max()) + float(np.abs(ref).sum(0).max())  # bound on |p| along the trajectory
-    tol = update_tolerance(p_max, len(grads), info.ulps)  # the CPU test's rule (tests/test_optimizer_step.py)
-    context = "\n".join([describe("p0", p0), describe("grads", grads), "  rows are steps: update[t] = p[t+1] - p[t]"])
-    assert_close(cuda, ref, tol, what=f"{info.id} updates on cuda", label_a="cuda", label_b="ref64_torch_rule",
-                 context=context)
-    assert_close(cuda, cpu, cross(tol), what=f"{info.id} updates on cuda", label_a="cuda", label_b="cpu",
-                 context=context)
-
-
-@pytest.mark.parametrize("name", [pytest.param("seed_mlp", id="seed_mlp-float32-cuda")])
-def test_gpu_keras_forward_matches(name, tf_gpu):
-    """Keras forward on the TF GPU matches float64 under the model rule, and Keras on CPU (cross)."""
-    from equivalence.models import build_pair
-
-    tf = _runtime.tf()
-    pair = build_pair(seed_models()[name], seed=0)
-    x = pair.sample_input(seed=1, batch=8)
-    ref, tol = pair.reference(x), pair.tolerance(x)
-    with tf.device("/CPU:0"):
-        cpu = pair.forward_tf(x)
-    with tf.device(tf_gpu):
-        gpu = pair.forward_tf(x)
-    assert_close(gpu, ref, tol, what=f"{name} Keras forward on GPU", label_a="tf-gpu", label_b="ref64")
-    assert_close(gpu, cpu, cross(tol), what=f"{name} Keras forward on GPU", label_a="tf-gpu", label_b="tf-cpu")
 
 
 # --- TF32 -------------------------------------------------------------------------------------------------------

@@ -1,119 +1,47 @@
-"""Gradients: GradientTape vs autograd vs float64 references, for losses, registry ops and spec-built models.
-
-Registry ops: the VJP at a drawn cotangent, element by element, TF vs float64, torch vs float64 and TF vs torch.
-The float64 reference differentiates the op's NumPy reference one input element at a time (equivalence.gradcheck:
-five-point differences, which also give each element's chain-rule terms and certify their own accuracy); each
-element is allowed rtol x the magnitude of the terms it is computed from, the op's cancelling terms included
-(OpInfo.grad_terms). Losses and models: directional checks (as torch.autograd.gradcheck's fast mode): <grad, d> for
-a random direction d against the five-point central difference of the float64 reference (h = 1e-6 along
-d / max|d|: truncation ~h^4 f^(5), which stays small even for -log p at p ~ 3e-4 where the plain two-point
-difference was 1.2e-5 off; rounding ~1e-16 |f| / h); elementwise, TF and torch gradients are compared with each other.
+"""Gradients: GradientTape vs autograd vs float64 references, for losses, registry ops (on every device) and
+spec-built models; the verdicts are equivalence.checks.grads' (check_grad, check_loss_grad, check_model_grad).
+Here: the parametrizations, the pinned cases the thorough profile found, and sub-gradients at kinks.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
-from equivalence import _runtime
+from equivalence import _runtime, sides
 from equivalence.catalog._opinfo import Sample
-from equivalence.catalog.losses import LOSS_DB, grad_term_scale, reduce_ref
+from equivalence.catalog.losses import LOSS_DB
 from equivalence.catalog.ops import OP_DB, by_id
-from equivalence.compare import EquivalenceMismatch, assert_close, compare, describe
-from equivalence.differences import lookup
-from equivalence.differences.ops import GRAD_NARROWS
-from equivalence.gradcheck import SMOOTH, check_op_grad
-from equivalence.tolerances import Tolerance, cross, tolerance
+from equivalence.checks import CPU, check_grad, check_loss_grad, check_model_grad, grad_samples, on_devices
+from equivalence.checks import require_device
+from equivalence.compare import EquivalenceMismatch
 
 pytestmark = pytest.mark.grads
-H = 1e-6
-
-
-def central_difference(f, x: np.ndarray, direction: np.ndarray) -> float:
-    """Five-point stencil (8(f(h) - f(-h)) - (f(2h) - f(-2h))) / 12h along d, in float64.
-
-    The stencil steps along d / max|d| and the result is scaled back by max|d| (as gradcheck's fast mode
-    normalises its random vectors), so the step in x is H whatever the direction's size. Stepping H d instead,
-    a tiny d (a scalar argument draws one number) made the steps only ~1e4 ulp(x): the evaluation points round by
-    up to ulp(x)/2 and f by ~1e-16 |f|, so the stencil's error, ~1.5e-16 (|g x| + |f|) / H, did not shrink with d
-    while the tolerance does (thorough: maximum, 6.5 broadcast against 42 elements, d = -1.7e-5: the stencil was
-    1.6e-8 = 1.5e-4 relative off the exact <g, d>, both gradients 4e-8; stepping along d / max|d|, 3e-10).
-    """
-    x, d = np.asarray(x, np.float64), np.asarray(direction, np.float64)
-    norm = float(np.max(np.abs(d))) if d.size else 0.0
-    if norm == 0.0:
-        return 0.0
-    d = d / norm
-    at = lambda s: f(x + s * H * d)
-    return norm * (8 * (at(1) - at(-1)) - (at(2) - at(-2))) / (12 * H)
-
-
-def directional_tolerance(grad: np.ndarray, direction: np.ndarray, rtol: float, floor=0.0) -> Tolerance:
-    """|<g_err, d>| <= rtol * sum (|g| + floor)|d|: each gradient element is within rtol of its magnitude scale.
-
-    `floor` is the magnitude of the terms a gradient element is computed from when that exceeds |g| itself:
-    tanh'(3) = 1 - tanh(3)^2 and expm1'(-6) = expm1(-6) + 1 cancel terms of size 1 (times the cotangent), so
-    their float32 error is ~u * |cotangent|, not u * |g| (observed 1.2e-5 relative at tanh'(3)). A scalar or an
-    array shaped like `grad` (per element: losses.grad_term_scale).
-    """
-    scale = float(np.sum((np.abs(grad) + floor) * np.abs(direction)))
-    return Tolerance(rtol * max(scale, 1e-6) + 1e-9, rtol,
-                     f"directional: rtol {rtol:.2g} x sum(|g|+floor<={np.max(floor):.2g})|d|={scale:.3g} + FD 1e-9")
 
 
 # ---------------------------------------------------------------- losses
-def loss_grads(info, sample):
-    """d(mean loss)/d(y_pred) on each side."""
-    tf, torch = _runtime.tf(), _runtime.torch()
-    keras_red, torch_red = info.reductions["mean"]
-    v = tf.Variable(sample.y_pred)
-    with tf.GradientTape() as tape:
-        loss = info.keras(sample.y_true, v, keras_red, sample.weight)
-    t = torch.tensor(sample.y_pred, requires_grad=True)
-    info.torch(sample.y_true, t, torch_red, sample.weight).backward()
-    return tape.gradient(loss, v).numpy(), t.grad.numpy()
-
-
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in LOSS_DB])
 @given(data=st.data())
 def test_loss_grad_matches(info, data):
     """The gradient of each loss (neutral 'mean') w.r.t. predictions matches finite differences on both sides."""
     sample = data.draw(info.samples(), label="sample")
-    if info.kink is not None:
-        assume(info.kink(sample.y_true, sample.y_pred) > 1e-3)  # kinks are asserted in test_subgradient_at_kink
-    direction = data.draw(st.integers(0, 2**31 - 1), label="direction_seed")
-    d = np.random.default_rng(direction).standard_normal(sample.y_pred.shape)
-    g_tf, g_torch = loss_grads(info, sample)
-    n, c = sample.y_pred.shape
-    rtol = tolerance("float32", depth=c, ulps=8).rtol  # a loss gradient: a softmax/log over C terms, then a scale
-    ctx = "\n".join([describe("y_true", np.asarray(sample.y_true, float)), describe("y_pred", sample.y_pred)])
-    floor = grad_term_scale(info, sample)  # cancelling terms (p - y, cosine at p = -y): error ~u x them, not u|g|
-    for side, g, ref in (("tf", g_tf, info.ref), ("torch", g_torch, info.torch_ref or info.ref)):
-        f = lambda p: reduce_ref(info, ref(sample.y_true, p), sample.weight, "mean", sample.y_true)
-        assert_close(float(np.sum(g * d)), central_difference(f, sample.y_pred, d),
-                     directional_tolerance(g, d, rtol, floor),
-                     what=f"{info.id} d(loss)/d(y_pred) . d", label_a=side, label_b="fd64", context=ctx)
-    if info.torch_ref is None:  # else the two rules differ off the simplex (catalogued)
-        scale = float(np.max(np.abs(g_tf) + floor))
-        assert_close(g_tf, g_torch, cross(tolerance("float32", depth=c, ulps=8, scale=scale)),
-                     what=f"{info.id} d(loss)/d(y_pred)", label_a="tf", label_b="torch", context=ctx)
+    check_loss_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="direction_seed"))
 
 
 # ---------------------------------------------------------------- registry ops
 GRAD_OPS = [pytest.param(o, id=o.id) for o in OP_DB if o.supports_grad]
 
 
-@pytest.mark.parametrize("info", GRAD_OPS)
+@pytest.mark.parametrize("info,device", on_devices(GRAD_OPS))
 @given(data=st.data())
-def test_op_grad_matches(info, data):
+def test_op_grad_matches(info, device, data):
     """TF and torch gradients (VJPs) of each differentiable registry op match the float64 reference and each other,
-    element by element."""
-    sample = data.draw(info.grad_samples("float32", SMOOTH), label="sample")  # the op's smooth domain, drawn
-    note(sample.describe())
-    # cases a catalogue witness owns on this platform (a kernel that is wrong or crashes here: GRAD_NARROWS)
-    assume(not any(GRAD_NARROWS[d.id](sample) for d in lookup("grad", info.id) if d.id in GRAD_NARROWS))
-    check_op_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="cotangent_seed"))
+    element by element (on an accelerator: torch there matches float64 and itself on the CPU)."""
+    if device != CPU:
+        require_device(device, ("torch",))
+    sample = data.draw(grad_samples(info, device), label="sample")
+    check_grad(info, sample, data.draw(st.integers(0, 2**31 - 1), label="cotangent_seed"), device)
 
 
 def _f32(value):
@@ -149,7 +77,7 @@ PINNED_GRAD_CASES = [
 
 
 class Filtered(Exception):
-    """A pinned case failed one of check_op_grad's smooth-domain conditions (hypothesis would reject it)."""
+    """A pinned case failed one of check_grad's smooth-domain conditions (hypothesis would reject it)."""
 
 
 def _strict(condition):
@@ -161,7 +89,7 @@ def _strict(condition):
                          [pytest.param(*c, id=f"{c[0]}-{c[1]}") for c in PINNED_GRAD_CASES])
 def test_op_grad_pinned(op_id, case, args, seed, outcome):
     """The cases the thorough profile found, replayed through the same check (excluded elements as documented)."""
-    refs = check_op_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
+    refs = check_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
     excluded = [int((r.evaluated & ~r.comparable).sum()) for r in refs]
     assert (sum(excluded) > 0) == (outcome == "excludes"), f"{op_id}/{case}: excluded per argument {excluded}"
 
@@ -200,7 +128,7 @@ def test_op_grad_catches_scaled_gradient(op_id, case, args, seed, tf_path, torch
         owner = getattr(owner, part)
     monkeypatch.setattr(owner, name, _with_scaled_grad(getattr(owner, name), side, 1 + 1e-3))
     with pytest.raises(EquivalenceMismatch, match=f"{side} != ref64"):
-        check_op_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
+        check_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
 
 
 # ---------------------------------------------------------------- sub-gradients at kinks (asserted where both agree)
@@ -231,12 +159,9 @@ def test_subgradient_at_kink(kink):
     """At a kink both frameworks pick the same documented sub-gradient (where they differ: the catalogue)."""
     tf_fn, torch_fn, x, want = KINKS[kink]
     tf, torch = _runtime.tf(), _runtime.torch()
-    v = tf.Variable(np.asarray(x, np.float32))
-    with tf.GradientTape() as tape:
-        y = tf.reduce_sum(tf_fn(tf, v))
-    t = torch.tensor(np.asarray(x, np.float32), requires_grad=True)
-    torch_fn(torch, t).sum().backward()
-    got = {"tf": tape.gradient(y, v).numpy().tolist(), "torch": t.grad.numpy().tolist()}
+    x32 = np.asarray(x, np.float32)
+    got = {"tf": sides.side("tf-cpu").grad(lambda v: tf.reduce_sum(tf_fn(tf, v)), x32).tolist(),
+           "torch": sides.side("torch-cpu").grad(lambda v: torch_fn(torch, v).sum(), x32).tolist()}
     assert got == {"tf": want, "torch": want}, f"{kink}: sub-gradients {got}, documented {want} on both at x={x}"
 
 
@@ -263,32 +188,7 @@ MODEL_SPECS = _models()
 @pytest.mark.parametrize("model", list(MODEL_SPECS))
 def test_model_grad_matches(model):
     """Gradients w.r.t. input and every weight (training mode): TF == torch elementwise, both == float64 FD along d."""
-    from equivalence.models import accumulation_depth, build_pair
-    from equivalence.training import keras_model_grads, ref_directional, torch_model_grads
+    from equivalence.models import build_pair
 
-    spec = MODEL_SPECS[model]
-    pair = build_pair(spec, seed=3)
-    rng = np.random.default_rng(7)
-    x = pair.sample_input(seed=5, batch=3)
-    cot = rng.standard_normal((3, *spec.output_shape)).astype(np.float32)
-    gx_tf, gw_tf = keras_model_grads(pair, x, cot, training=True)
-    gx_t, gw_t = torch_model_grads(pair, x, cot, training=True)
-    # Backward accumulates over the forward depth again and over the batch (weight gradients sum over samples).
-    rtol = tolerance("float32", depth=2 * accumulation_depth(spec, batch=3) * 3).rtol
-    flat = [("input", gx_tf, gx_t)] + [(f"{n}.{k}", gw_tf[n][k], gw_t[n][k]) for n in gw_tf for k in gw_tf[n]]
-    # Scale: the largest gradient in the model. A bias feeding BatchNorm has an exactly-zero gradient made of
-    # cancelling terms of that size (observed 2.4e-7 on both sides), so its own max|g| would demand the impossible.
-    g_max = max(float(np.abs(b).max()) for _, _, b in flat)
-    tol = Tolerance(rtol * g_max, rtol, f"model gradient rule: rtol {rtol:.2g}, atol rtol x max|g| over the model")
-    checks = [compare(a, b, tol, what=f"{model} d/d {name}", label_a="tf", label_b="torch") for name, a, b in flat]
-    dx = rng.standard_normal(x.shape)
-    dw = {n: {k: rng.standard_normal(np.shape(v)) for k, v in lw.items()} for n, lw in gw_tf.items()}
-    fd = ref_directional(pair, x, cot, dx, dw, training=True)
-    for side, gx, gw in (("tf", gx_tf, gw_tf), ("torch", gx_t, gw_t)):
-        dot = float(np.sum(gx * dx)) + sum(float(np.sum(gw[n][k] * dw[n][k])) for n in gw for k in gw[n])
-        mags = np.concatenate([np.abs(gx * dx).ravel()] + [np.abs(gw[n][k] * dw[n][k]).ravel() for n in gw for k in gw[n]])
-        tol = Tolerance(rtol * float(mags.sum()) + 1e-8, rtol, f"directional, rtol {rtol:.2g} x sum|g d|")
-        checks.append(compare(dot, fd, tol, what=f"{model} <grad, d>", label_a=side, label_b="fd64"))
-    failed = [c.render() for c in checks if not c.ok]
-    if failed:
-        raise EquivalenceMismatch("\n".join(failed))
+    pair = build_pair(MODEL_SPECS[model], seed=3)
+    check_model_grad(pair, pair.sample_input(seed=5, batch=3), seed=7, what=model)

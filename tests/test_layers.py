@@ -1,56 +1,36 @@
 """Layer conformance: every LAYER_DB case, and hypothesis-random specs, agree across TF, torch and float64."""
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
 from equivalence import assert_close, compare
-from equivalence.compare import describe
-from equivalence.error_bounds import assert_forward_equivalent
 from equivalence.catalog.layers import CASES, LAYER_DB
+from equivalence.checks import check_layer, check_model
+from equivalence.checks.models import check_forward
 from equivalence.models import build_pair
 from equivalence.spec import KINDS, layer, ModelSpec
-from equivalence.strategies_spec import FAMILIES, model_inputs, model_specs
+from equivalence.strategies_spec import MODEL_FAMILIES, model_inputs, model_specs
 from equivalence.tolerances import tolerance
 
 pytestmark = pytest.mark.layers
-
-
-def _check_forward(pair, x, training: bool, what: str):
-    """TF and torch against the float64 reference and each other, with the model tolerance rule."""
-    __tracebackhide__ = True
-    values = pair.trace(x, training)
-    ref = None if values is None else values[pair.spec.layers[-1].name]
-    tol = pair.tolerance(x, training, values)
-    context = f"{describe('x', x)}\n{pair.describe()}"
-    return assert_forward_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training), ref, tol=tol,
-                             what=f"{what} forward ({'training' if training else 'inference'}, float32)",
-                             context=context)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.id}-float32") for c in CASES])
 def test_layer_forward_matches(case):
     """Each catalogued layer case gives the same forward pass in TF, torch and the float64 reference, in
     inference mode and, where it is deterministic (no dropout with rate > 0), in training mode."""
-    pair = build_pair(case.spec, seed=0)
-    x = pair.sample_input(seed=1) * np.float32(case.input_scale)
-    for training in (False, True) if case.training else (False,):
-        _check_forward(pair, x, training, case.id)
+    check_layer(case)
 
 
 @pytest.mark.filterwarnings("ignore:You are using a softmax over axis -1 of a tensor of shape:UserWarning")
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", MODEL_FAMILIES)
 @given(data=st.data())
 def test_model_forward_matches_random_spec(family, data):
     """Random valid specs of each family agree on random inputs, in inference and (when deterministic) training."""
     spec = data.draw(model_specs(family), label="spec")
     x = data.draw(model_inputs(spec), label="x")
-    pair = build_pair(spec, seed=data.draw(st.integers(0, 2**16), label="weight_seed"))
-    for training in (False, True):
-        if training and pair.reference(x, training) is None:
-            note("training mode skipped: dropout with rate > 0 has no deterministic result")
-            continue
-        _check_forward(pair, x, training, spec.name)
+    check_model(build_pair(spec, seed=data.draw(st.integers(0, 2**16), label="weight_seed")), x)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.kind == "batch_norm"])
@@ -90,13 +70,16 @@ def test_dropout_training_is_inverted_scaling(rate):
 
 
 def test_layer_db_covers_every_kind():
-    """Every spec layer kind has a LAYER_DB entry, and every entry's differences exist in the catalogue."""
-    from equivalence.differences import DIFFERENCES
+    """Every spec layer kind has a LAYER_DB entry, and every catalogue 'layer:' selector names a kind or a run of
+    words of a case id (no dangling links: the kind -> entries link is derived from them, differences.for_record)."""
+    from equivalence.differences import DIFFERENCES, Selector
 
     assert sorted(i.name for i in LAYER_DB) == sorted(KINDS)
-    known = {d.id for d in DIFFERENCES}
-    missing = {(i.name, d) for i in LAYER_DB for d in i.differences if d not in known}
-    assert not missing, f"LAYER_DB names catalogue ids that do not exist: {sorted(missing)}"
+    words = [c.id.split("-") for c in CASES]
+    known = {"-".join(w[i:j]) for w in words for i in range(len(w)) for j in range(i + 1, len(w) + 1)}
+    missing = {(d.id, s.name) for d in DIFFERENCES for s in map(Selector.parse, d.applies_to)
+               if s.family == "layer" and s.name != "*" and s.name not in known}
+    assert not missing, f"catalogue 'layer:' selectors that name no LAYER_DB kind or case: {sorted(missing)}"
 
 
 def test_mismatch_message_names_layer_spec_and_input():
@@ -104,7 +87,7 @@ def test_mismatch_message_names_layer_spec_and_input():
     pair = build_pair(CASES[0].spec, seed=0)
     pair.torch.layers[CASES[0].spec.layers[0].name].core.bias.data += 1e-3
     with pytest.raises(AssertionError) as exc:
-        _check_forward(pair, pair.sample_input(seed=1), False, CASES[0].id)
+        check_forward(pair, pair.sample_input(seed=1), False, CASES[0].id)
     msg = str(exc.value)
     assert "dense-relu forward (inference, float32): torch != ref64" in msg and "input x: Array[(4, 8)" in msg
     assert "dense_0:dense(units=5, activation='relu')" in msg and compare(1.0, 1.0, tolerance("float32")).ok

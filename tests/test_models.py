@@ -1,4 +1,5 @@
-"""The seed's models, built through the spec: forward equivalence, frozen golden data, and what tells the CNNs apart."""
+"""The seed's models, built through the spec: forward equivalence and one training step (on every device), frozen
+golden data, and what tells the CNNs apart. The verdicts are equivalence.checks.models'."""
 import dataclasses
 import json
 import pathlib
@@ -7,6 +8,8 @@ import numpy as np
 import pytest
 
 from equivalence import assert_close
+from equivalence.checks import CPU, check_model, check_model_step, on_devices, require_device
+from equivalence.checks.models import model_pair
 from equivalence.compare import describe
 from equivalence.error_bounds import ElementBound, assert_forward_equivalent
 from equivalence.models import FIXTURES, GOLDEN_SEED, build_pair, seed_models
@@ -18,6 +21,7 @@ pytestmark = pytest.mark.layers
 SEEDS = seed_models()
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / FIXTURES
 REGENERATE = "regenerate with: python -m equivalence.models freeze"
+SEED_CASES = [pytest.param(name, id=name) for name in SEEDS]
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +32,27 @@ def pairs():
 
 def _pair(pairs, name):
     if name not in pairs:
-        pairs[name] = build_pair(SEEDS[name], seed=GOLDEN_SEED)
+        pairs[name] = model_pair(SEEDS[name], seed=GOLDEN_SEED)  # the torch half alone where TF is not installed
     return pairs[name]
 
 
-@pytest.mark.parametrize("name", SEEDS)
-def test_seed_model_forward_matches(name, pairs):
-    """Each seed model agrees across TF, torch and float64, in inference and training mode (no dropout/BN in them)."""
+@pytest.mark.parametrize("name,device", on_devices(SEED_CASES))
+def test_seed_model_forward_matches(name, device, pairs):
+    """Each seed model agrees across TF, torch and float64, in inference and training mode (no dropout/BN in them);
+    on an accelerator, each framework there matches float64 and itself on the CPU."""
+    if device != CPU:
+        require_device(device)
     pair = _pair(pairs, name)
-    x = pair.sample_input(seed=3)
-    for training in (False, True):
-        assert_forward_equivalent(pair.forward_tf(x, training), pair.forward_torch(x, training),
-                                  pair.reference(x, training), tol=pair.tolerance(x, training),
-                                  what=f"{name} forward (training={training}, float32)",
-                                  context=f"{describe('x', x)}\n{pair.describe()}")
+    check_model(pair, pair.sample_input(seed=3), device, what=name)
+
+
+@pytest.mark.parametrize("name,device", on_devices(SEED_CASES))
+def test_seed_model_grads_and_adam_step_match(name, device):
+    """torch's weight gradients of a squared error and the weights after one Adam step, in float32, match float64
+    (on an accelerator: and the CPU's float32 step)."""
+    if device != CPU:
+        require_device(device, ("torch",))
+    check_model_step(SEEDS[name], device)
 
 
 @pytest.mark.parametrize("name", SEEDS)

@@ -1,4 +1,5 @@
-"""Every optimizer configuration of OPTIMIZER_DB: per-step updates match each side's float64 rule and each other."""
+"""Every optimizer configuration of OPTIMIZER_DB, on every device: per-step updates match each side's float64 rule
+and each other (on an accelerator: torch's float64 rule and torch on the CPU). The verdict: equivalence.checks.steps."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from equivalence.catalog.optimizers import OPTIMIZER_DB
-from equivalence.compare import EquivalenceMismatch
-from equivalence.training import TYPICAL_UPDATE_CASE, optimizer_update_checks
+from equivalence.checks import CPU, check_step, on_devices, require_device
+from equivalence.training import TYPICAL_UPDATE_CASE
 
 pytestmark = pytest.mark.optim
 STEPS = 5
@@ -42,15 +43,15 @@ P0_ZERO_TINY_GRADS = (np.array([[0.0], [0.0], [0.0], [-3.0], [-0.03125]]), np.ze
 P0_EDGE_WEIGHT_DECAY_ONLY = (np.zeros((5, 1)), np.array([1e-6], np.float32))
 TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0 and ~1 (mutation tests use it)
 
-@pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in OPTIMIZER_DB])
+
+@pytest.mark.parametrize("info,device", on_devices([pytest.param(i, id=i.id) for i in OPTIMIZER_DB]))
 @given(case=cases())
 @example(case=TYPICAL)
 @example(case=P0_ZERO_TINY_GRADS)
 @example(case=P0_EDGE_WEIGHT_DECAY_ONLY)
-def test_optimizer_step_matches(info, case):
+def test_optimizer_step_matches(info, device, case):
     """Updates of Keras and torch each follow their framework's float64 rule; cross configurations also agree."""
+    if device != CPU:
+        require_device(device, ("torch",))
     unit_grads, p0 = case
-    checks = optimizer_update_checks(info, (unit_grads * info.grad_scale).astype(np.float32), p0)
-    failed = [c.render() for c in checks if not c.ok]
-    if failed:
-        raise EquivalenceMismatch("\n".join(failed))
+    check_step(info, p0, (unit_grads * info.grad_scale).astype(np.float32), device)

@@ -29,7 +29,7 @@ import sys
 import numpy as np
 import pytest
 
-from equivalence import _runtime
+from equivalence import _runtime, sides
 from equivalence.catalog.optimizers import by_id
 from equivalence.catalog.schedules import SCHEDULE_DB
 from equivalence.compare import EquivalenceMismatch, assert_equivalent, compare
@@ -85,16 +85,13 @@ def training_tolerance(pair, x, info, g_max: float, w_max: float) -> Tolerance:
 def first_gradient_max(pair, x, y) -> float:
     """max|g| of the first batch's loss gradient (torch), the scale the per-step errors are relative to."""
     torch = _runtime.torch()
-    from equivalence._torch import to_torch_layout
-
     saved = {k: v.clone() for k, v in pair.torch.state_dict().items()}  # a training forward moves running stats
-    pair.torch.train()
-    loss = torch.nn.functional.cross_entropy(pair.torch(torch.from_numpy(to_torch_layout(x[:BATCH]))),
-                                             torch.from_numpy(y[:BATCH].astype(np.int64)))
-    grads = torch.autograd.grad(loss, list(pair.torch.parameters()))
+    labels = torch.from_numpy(y[:BATCH].astype(np.int64))
+    grads = sides.side("torch-cpu").param_grads(
+        pair.torch, x[:BATCH], lambda logits: torch.nn.functional.cross_entropy(logits, labels))
     pair.torch.eval()
     pair.torch.load_state_dict(saved)
-    return max(float(g.abs().max()) for g in grads)
+    return max(float(np.abs(g).max()) for g in grads.values())
 
 
 def compare_weights(label_a, wa, label_b, wb, tol, what) -> list:

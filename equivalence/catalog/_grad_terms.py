@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..float64 import softmax as _softmax
 from ._opinfo import local_terms
 
 _GELU_C = math.sqrt(2 / math.pi)
@@ -102,11 +103,6 @@ def gelu_tanh(x):
     t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
     dv = _GELU_C * (1 + 3 * 0.044715 * x**2)
     return 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(x) * np.abs(dv) * (1 + t * t)
-
-
-def _softmax(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax(cot, x, axis):

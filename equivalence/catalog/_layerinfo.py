@@ -1,18 +1,23 @@
-"""LayerInfo and LayerCase: one record per neutral layer kind, and the small spec-built models that exercise it.
+"""LayerInfo and LayerCase: the cases of one neutral layer kind, the small spec-built models that exercise it.
+
+What the kind IS (its Keras and torch classes, what the mapping needs, builders, weights, numerics) is its
+record in equivalence.layer_kinds; a LayerInfo adds the cases. The catalogue entries that concern a kind select
+it ('layer:<kind>'): `differences.for_record("layer", info)`; the link is never stored on the record.
 
 A LayerCase is a whole (tiny) ModelSpec, so every case runs through the real builders, the real weight
 conversions and the float64 reference: the layer under test plus whatever it needs around it (a conv before a
-Flatten, token ids before an LSTM). Generic tests in tests/test_layers.py iterate ``LAYER_DB``.
+Flatten, token ids before an LSTM). Generic tests in tests/test_layers.py iterate ``LAYER_DB``, an
+`equivalence.registry.Registry` of LayerInfo records (one per kind, id = the kind's name).
 """
 from __future__ import annotations
 
 import dataclasses
 
-from ..spec import KINDS, LayerSpec, ModelSpec, layer
+from ..layer_kinds import KINDS, LayerKind
+from ..registry import Record, RecordError
+from ..spec import LayerSpec, ModelSpec, layer
 
-
-class MalformedLayerInfo(ValueError):
-    """A registry entry is invalid; the message names the entry."""
+MalformedLayerInfo = RecordError  # the registries' one error type, under the name the layer registry always used
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,25 +38,53 @@ class LayerCase:
         return f"LayerCase<{self.id}>"
 
 
-@dataclasses.dataclass(frozen=True)
-class LayerInfo:
+@dataclasses.dataclass(frozen=True, repr=False)
+class LayerInfo(Record):
     """Everything the generic layer tests need about one neutral layer kind."""
 
-    name: str  # neutral kind, a key of equivalence.spec.KINDS
-    keras: str  # the Keras class users write ('keras.layers.Conv2D')
-    torch: str  # the torch module users write ('torch.nn.Conv2d')
+    REGISTRY = "layer registry"  # how RecordError names LAYER_DB: "layer registry entry 'conv2d': ..."
+
+    name: str  # neutral kind, a key of equivalence.layer_kinds.KINDS
     cases: tuple[LayerCase, ...]  # variants, each a tiny model
-    differences: tuple[str, ...] = ()  # catalogue ids (equivalence.differences) that concern this layer
-    notes: str = ""  # one line for docs/models.md (what the mapping needs)
+
+    @property
+    def id(self) -> str:
+        """The kind's name ('conv2d'): one record per kind."""
+        return self.name
+
+    @property
+    def kind(self) -> LayerKind:
+        return KINDS[self.name]
+
+    @property
+    def keras(self) -> str:
+        """The Keras class users write ('keras.layers.Conv2D'), from the kind's record."""
+        return self.kind.keras
+
+    @property
+    def torch(self) -> str:
+        """The torch module users write ('torch.nn.Conv2d'), from the kind's record."""
+        return self.kind.torch
+
+    @property
+    def notes(self) -> str:
+        """One line: what the mapping needs, from the kind's record."""
+        return self.kind.notes
 
     def __post_init__(self):
+        self.validate()
+
+    def problems(self) -> list[str]:
+        problems = []
         if self.name not in KINDS:
-            raise MalformedLayerInfo(f"layer entry {self.name!r}: not a spec kind ({', '.join(KINDS)})")
+            problems.append(f"not a spec kind ({', '.join(KINDS)})")
         if not self.cases:
-            raise MalformedLayerInfo(f"layer entry {self.name!r}: needs at least one case")
+            problems.append("needs at least one case")
+        # A case id starts with its kind, so case ids unique here are unique across the registry (ids = kinds).
         ids = [c.id for c in self.cases]
         if len(set(ids)) != len(ids) or any(c.kind != self.name for c in self.cases):
-            raise MalformedLayerInfo(f"layer entry {self.name!r}: duplicate or foreign case ids {ids}")
+            problems.append(f"duplicate or foreign case ids {ids}")
+        return problems
 
 
 def case(kind: str, variant: str, input_shape, *layers: LayerSpec, training: bool = True,
@@ -64,17 +97,3 @@ def case(kind: str, variant: str, input_shape, *layers: LayerSpec, training: boo
 def single(kind: str, variant: str, input_shape, **params) -> LayerCase:
     """A case that is one layer of `kind` on `input_shape`."""
     return case(kind, variant, input_shape, layer(kind, **params))
-
-
-def build_db(*infos: LayerInfo) -> list[LayerInfo]:
-    """The registry, rejecting duplicate names and duplicate case ids across entries."""
-    seen: set[str] = set()
-    for info in infos:
-        for c in info.cases:
-            if c.id in seen:
-                raise MalformedLayerInfo(f"duplicate layer case id {c.id!r}")
-            seen.add(c.id)
-    names = [i.name for i in infos]
-    if len(set(names)) != len(names):
-        raise MalformedLayerInfo(f"duplicate layer entries in {names}")
-    return list(infos)

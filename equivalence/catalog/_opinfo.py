@@ -1,9 +1,9 @@
 """OpInfo and Sample: one record per tensor op (modelled on PyTorch's OpInfo), and one drawn input case.
 
 An OpInfo says how to call the op in PyTorch and in TensorFlow (tf.* or keras.ops, named by `api`), a float64 NumPy
-reference, which dtypes it is tested in, how its inputs are drawn, how accurate it must be, and which catalogue
-entries explain where the frameworks disagree. Generic tests in tests/test_ops.py iterate ``OP_DB``; adding an op
-never needs a new test.
+reference, which dtypes it is tested in, how its inputs are drawn and how accurate it must be. The catalogue entries
+that explain where the frameworks disagree select it ('op:<name or id>'): `differences.for_record("op", info)`.
+Generic tests in tests/test_ops.py iterate ``OP_DB``; adding an op never needs a new test.
 
 Kwargs in a Sample are *neutral* (``axis``, ``keepdims``, ``k``...): each side's callable translates them, so the
 sample is framework-free and its repr stays short in hypothesis' falsifying example.
@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..registry import Record, RecordError
 from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, elementwise, for_arrays, tolerance
 
-FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")
+OP_FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")  # one catalog module ops_<family>.py each
 # OpInfo.zero_sign of the ops that sum products (matmul, einsum, tensordot, convolutions).
 DOT_PRODUCT_ZERO_SIGN = ("a dot product of -0.0 products is -0.0 if the sum starts from the first product, +0.0 if "
                          "from a +0.0 accumulator: IEEE 754 defines no dot product, NumPy/BLAS start at +0.0, TF and "
@@ -26,8 +27,8 @@ DOT_PRODUCT_ZERO_SIGN = ("a dot product of -0.0 products is -0.0 if the sum star
 APIS = ("tf", "keras.ops")
 
 
-class MalformedOpInfo(ValueError):
-    """A registry entry is invalid; the message names the entry and says what to fix."""
+REGISTRY = "op registry"  # how RecordError names OP_DB: "op registry entry 'exp': ..."
+MalformedOpInfo = RecordError  # the registries' one error type, under the name the op registry always used
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +58,29 @@ class Sample:
 
 
 @dataclasses.dataclass(frozen=True)
-class OpInfo:
+class OnDevice:
+    """What one op does differently on one accelerator (PyTorch's per-device toleranceOverride and skips, as data).
+
+    unsupported: {dtype: (exception type, message regex)}: torch has no kernel there; the device check asserts the
+    error, so a release that adds the kernel fails there and the override is removed.
+    tolerance: {dtype: fn(sample, expected) -> Tolerance}: the device's own rule where its kernel is measurably
+    less accurate than the CPU rule allows (the function's comment holds the observed error).
+    grad_avoid: edge kinds the device's gradient check does not draw (a test or catalogue entry asserts them).
+    """
+
+    unsupported: dict = dataclasses.field(default_factory=dict)
+    tolerance: dict = dataclasses.field(default_factory=dict)
+    grad_avoid: frozenset = frozenset()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class OpInfo(Record):
     """Everything the generic op tests need to know about one op (and variant)."""
 
+    REGISTRY = REGISTRY
+
     name: str  # neutral snake_case op name: 'floor_divide', 'conv2d'
-    family: str  # one of FAMILIES (also the catalog module it lives in)
+    family: str  # one of OP_FAMILIES (also the catalog module it lives in)
     torch_fn: Callable[..., Any]  # torch_fn(*torch_tensors, **neutral_kwargs); device-agnostic
     tf_fn: Callable[..., Any]  # tf_fn(*tf_tensors, **neutral_kwargs) through the API named by `api`
     ref: Callable[..., Any] | None  # ref(*arrays, **kwargs) -> ndarray (or tuple); floats as float64, ints as int64
@@ -69,7 +88,7 @@ class OpInfo:
     samples_fn: Callable[[str, frozenset], Any]  # (dtype, avoid) -> hypothesis strategy of Sample
     torch_api: str  # the torch callable users write, for the coverage table: 'torch.floor_divide'
     tf_api: str  # the TF callable users write: 'tf.math.floordiv' or 'keras.ops.floor_divide'
-    tf_ref: Callable[..., Any] | None = None  # TF's documented semantics where a catalogue entry (in `differences`)
+    tf_ref: Callable[..., Any] | None = None  # TF's documented semantics where a catalogue entry (for_record)
     # says TF computes something else than `ref` (floor(x / y) for floordiv): TF is checked against it, and TF vs
     # torch only where the two references agree. Same signature as `ref`, evaluated in the test dtype.
     error_bound: Callable[[str, str, Sample], float] | None = None  # (side, dtype, sample) -> absolute error that
@@ -108,24 +127,34 @@ class OpInfo:
     # side's sign only. "": every zero result of either side carries the reference's sign (tests/test_ops.py)
     ulps_override: dict = dataclasses.field(default_factory=dict)  # dtype -> ulps; comment the observed error
     result_dtype: Callable[[str], Any] | None = None  # input dtype -> result dtype name, or {'tf':..,'torch':..}
-    differences: tuple[str, ...] = ()  # catalogue ids (equivalence.differences) explaining disagreements
     notes: str = ""  # one line for docs/COVERAGE.md (what is and is not covered)
+    on_device: dict = dataclasses.field(default_factory=dict)  # device ('cuda') -> OnDevice: where the op differs
 
     @property
     def id(self) -> str:
         """Test-id stem: 'name' or 'name-variant' (ASCII, typed with -k)."""
         return f"{self.name}-{self.variant}" if self.variant else self.name
 
-    def __repr__(self) -> str:
-        return f"OpInfo<{self.id}>"
+    def device_unsupported(self, device: str, dtype: str, side: str = "torch"):
+        """(exception type, message regex) where `device` has no kernel for this op in `dtype`, else None."""
+        found = self.on_device.get(device)
+        return found.unsupported.get(dtype) if found and side == "torch" else None
 
-    def _repr_pretty_(self, p, cycle):
-        p.text(repr(self))
+    def device_tolerance(self, device: str, dtype: str, sample: Sample, expected):
+        """The device's own Tolerance for this op in `dtype` (OnDevice.tolerance), or None: the op's rule."""
+        found = self.on_device.get(device)
+        rule = found.tolerance.get(dtype) if found else None
+        return rule(sample, expected) if rule else None
+
+    def device_avoid(self, device: str, *, grad: bool = False) -> frozenset:
+        """Edge kinds this op's samples leave out on `device` (the gradient check's OnDevice.grad_avoid)."""
+        found = self.on_device.get(device)
+        return found.grad_avoid if found and grad else frozenset()
 
     def samples(self, dtype: str, avoid=frozenset()):
         """Hypothesis strategy of Sample for `dtype`; `avoid` removes edge kinds a known difference explains."""
         if dtype not in self.dtypes:
-            raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
+            raise RecordError(REGISTRY, self.id, f"not tested in {dtype!r}; its dtypes are {self.dtypes}")
         return self.samples_fn(dtype, frozenset(avoid))
 
     def grad_samples(self, dtype: str, avoid=frozenset()):
@@ -133,7 +162,7 @@ class OpInfo:
         if self.grad_samples_fn is None:
             return self.samples(dtype, avoid)
         if dtype not in self.dtypes:
-            raise MalformedOpInfo(f"op {self.id!r} is not tested in {dtype!r}; its dtypes are {self.dtypes}")
+            raise RecordError(REGISTRY, self.id, f"not tested in {dtype!r}; its dtypes are {self.dtypes}")
         return self.grad_samples_fn(dtype, frozenset(avoid))
 
     def differentiable(self, sample: Sample) -> list[int]:
@@ -201,8 +230,8 @@ class OpInfo:
         doc = (self.cancellation.__doc__ or "cancellation").strip().splitlines()[0]
         return elementwise(dtype, ulps=ulps, terms=terms, reason=f"{why}, or of the terms where it cancels: {doc}")
 
-    def validate(self) -> None:
-        """Raise MalformedOpInfo naming this entry when a field is inconsistent."""
+    def problems(self) -> list[str]:
+        """What is inconsistent in this record's fields (validate() raises them, naming the record)."""
         from ..strategies import ALL_DTYPES
 
         problems = []
@@ -210,8 +239,8 @@ class OpInfo:
             problems.append(f"name {self.name!r} is not an ASCII snake_case name")
         if self.variant and not self.variant.replace("_", "").isalnum():
             problems.append(f"variant {self.variant!r} is not an ASCII slug")
-        if self.family not in FAMILIES:
-            problems.append(f"family {self.family!r} is not one of {FAMILIES}")
+        if self.family not in OP_FAMILIES:
+            problems.append(f"family {self.family!r} is not one of {OP_FAMILIES}")
         if self.api not in APIS:
             problems.append(f"api {self.api!r} is not one of {APIS}")
         if not self.dtypes:
@@ -236,8 +265,7 @@ class OpInfo:
         if self.grad_args is not None and (not self.supports_grad or not self.grad_args
                                            or any(not isinstance(i, int) or i < 0 for i in self.grad_args)):
             problems.append(f"grad_args {self.grad_args} needs supports_grad and non-negative argument positions")
-        if problems:
-            raise MalformedOpInfo(f"op registry entry {self.id!r}: " + "; ".join(problems))
+        return problems
 
 
 def local_terms(derivative_terms: Callable[[np.ndarray], np.ndarray]) -> Callable[..., tuple]:

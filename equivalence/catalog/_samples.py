@@ -1,4 +1,5 @@
-"""Sample builders shared by the op catalog, and the array -> framework tensor conversions the op tests use.
+"""Sample builders shared by the op catalog, and the array -> framework tensor conversions the op tests use (the
+sides' `tensor`).
 
 A builder returns ``samples_fn(dtype, avoid) -> strategy of Sample``; `avoid` (edge kinds a known difference
 explains, see equivalence.strategies.EDGE_KINDS) is merged with the kinds the op itself excludes.
@@ -11,20 +12,6 @@ from hypothesis import strategies as st
 from .. import strategies as S
 from .._runtime import tf, torch
 from ._opinfo import Sample
-
-
-def to_torch(arr: np.ndarray, device=None):
-    """A torch tensor with the array's dtype (bfloat16 via float32, which holds every bfloat16 value exactly)."""
-    t = torch()
-    a = np.asarray(arr)
-    if a.dtype.name == "bfloat16":
-        return t.from_numpy(a.astype(np.float32)).to(device=device, dtype=t.bfloat16)
-    return t.from_numpy(a.copy()).to(device)
-
-
-def to_tf(arr: np.ndarray):
-    """A tf.Tensor with the array's dtype (TF takes ml_dtypes bfloat16 arrays directly)."""
-    return tf().constant(np.asarray(arr))
 
 
 def as_reference(arr: np.ndarray) -> np.ndarray:

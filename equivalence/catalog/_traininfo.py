@@ -1,8 +1,10 @@
 """Records of the training catalog: one LossInfo, OptimizerInfo or ScheduleInfo per thing (commented field by field).
 
-Registries (`LOSS_DB`, `OPTIMIZER_DB`, `SCHEDULE_DB`) are plain lists of these records; generic tests parametrize
-over them with `pytest.param(info, id=info.id)`. Each record validates itself at construction, and
-`check_unique()` rejects duplicate ids, so a malformed entry fails at import with its id in the message.
+Registries (`LOSS_DB`, `OPTIMIZER_DB`, `SCHEDULE_DB`) are `equivalence.registry.Registry`s of these records;
+generic tests parametrize over them with `pytest.param(info, id=info.id)`. Each record validates itself at
+construction and the registry rejects duplicate ids, so a malformed entry fails at import with its id in the
+message. The catalogue entries a record had to map around select it ('loss:<name or id>', 'optimizer:<...>'):
+`differences.for_record("loss", info)`.
 """
 from __future__ import annotations
 
@@ -11,17 +13,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..registry import Record, RecordError
+
 _ID = re.compile(r"^[a-z0-9_]+(-[a-z0-9_]+)*$")
 REDUCTIONS = ("none", "sum", "mean")  # neutral names; each record maps them to both frameworks' spelling
 
 
-class MalformedEntry(ValueError):
-    """A catalog record is missing a field or has an invalid one; the message names the record."""
-
-
-def _require(entry_id: str, problems: list[str]) -> None:
-    if problems:
-        raise MalformedEntry(f"catalog entry {entry_id!r}: " + "; ".join(problems))
+MalformedEntry = RecordError  # the registries' one error type, under the name the training catalog always used
 
 
 def _check_id(name: str, variant: str) -> list[str]:
@@ -45,8 +43,8 @@ class LossSample:
         printer.text(repr(self))
 
 
-class _Named:
-    """Ids read '<name>-<variant>' and reprs stay short (they appear in test ids and falsifying examples)."""
+class _Named(Record):
+    """Ids read '<name>-<variant>'; each record validates itself at construction."""
 
     name: str
     variant: str
@@ -55,15 +53,14 @@ class _Named:
     def id(self) -> str:
         return f"{self.name}-{self.variant}" if self.variant else self.name
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}<{self.id}>"
-
-    def _repr_pretty_(self, printer, cycle):
-        printer.text(repr(self))
+    def __post_init__(self):
+        self.validate()
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LossInfo(_Named):
+    REGISTRY = "loss registry"
+
     name: str  # neutral snake_case loss name: 'sparse_categorical_crossentropy'
     variant: str  # configuration: 'from_logits', 'label_smoothing'; '' for the plain form
     keras: Callable[..., Any]  # (y_true ndarray, y_pred tf tensor, keras_reduction, weight) -> tf tensor
@@ -80,9 +77,8 @@ class LossInfo(_Named):
     # form of the (softmax/sigmoid) cross-entropies. See losses.grad_term_scale.
     ulps: float = 4.0  # result ulps allowed beyond the depth term (raised only with the observed error beside it)
     mapping: str = ""  # how the two APIs are made to compute the same thing (shown in docs)
-    differences: tuple[str, ...] = ()  # KnownDifference ids explaining what this entry had to map around
 
-    def __post_init__(self):
+    def problems(self) -> list[str]:
         problems = _check_id(self.name, self.variant)
         problems += [f"reduction {r!r} is not one of {REDUCTIONS}" for r in self.reductions if r not in REDUCTIONS]
         if not self.reductions:
@@ -94,11 +90,13 @@ class LossInfo(_Named):
         for field in ("keras", "torch", "ref", "samples"):
             if not callable(getattr(self, field)):
                 problems.append(f"{field} is not callable")
-        _require(self.id, problems)
+        return problems
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class OptimizerInfo(_Named):
+    REGISTRY = "optimizer registry"
+
     name: str  # neutral optimizer name: 'adam'
     variant: str  # configuration: 'amsgrad', 'defaults', 'momentum_nesterov'
     hyper: dict[str, float]  # neutral hyperparameters (lr, beta1, beta2, eps, ...): the single source of truth
@@ -111,22 +109,26 @@ class OptimizerInfo(_Named):
     ulps: float = 16.0  # result ulps of an update in the older scalar `training.update_tolerance` (GPU test); the
     # CPU test derives its tolerance per rule and side (`ref_tf(h).float32_rtol(t)`, catalog/optimizers.py)
     mapping: str = ""  # how neutral hyperparameters become each API's arguments (shown in docs)
-    differences: tuple[str, ...] = ()  # KnownDifference ids; required when cross is False
 
-    def __post_init__(self):
+    def problems(self) -> list[str]:
+        from ..differences import for_record  # the catalogue imports no catalog module: no cycle
+
         problems = _check_id(self.name, self.variant)
         if "lr" not in self.hyper:
             problems.append("hyper has no 'lr'")
-        if not self.cross and not self.differences:
-            problems.append("cross=False needs the KnownDifference id(s) that explain why the frameworks differ")
+        if not self.cross and not for_record("optimizer", self):
+            problems.append("cross=False needs a KnownDifference that selects it ('optimizer:<name or id>') and "
+                            "explains why the frameworks differ")
         for field in ("keras", "torch", "ref_tf", "ref_torch"):
             if not callable(getattr(self, field)):
                 problems.append(f"{field} is not callable")
-        _require(self.id, problems)
+        return problems
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class ScheduleInfo(_Named):
+    REGISTRY = "schedule registry"
+
     name: str  # neutral schedule name: 'step', 'exponential', 'cosine'
     variant: str  # configuration: 'staircase', 'eta_min'
     keras: Callable[[], Any]  # () -> keras LearningRateSchedule (called with the optimizer iteration)
@@ -136,18 +138,8 @@ class ScheduleInfo(_Named):
     steps: int = 12  # iterations compared
     mapping: str = ""
 
-    def __post_init__(self):
+    def problems(self) -> list[str]:
         problems = _check_id(self.name, self.variant)
         if self.steps < 1 or self.lr <= 0:
             problems.append(f"steps={self.steps} and lr={self.lr} must be positive")
-        _require(self.id, problems)
-
-
-def check_unique(entries: list) -> list:
-    """The registry itself, after rejecting duplicate ids (ids appear in test names and must be unique)."""
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.id in seen:
-            raise MalformedEntry(f"duplicate catalog id {entry.id!r} ({type(entry).__name__})")
-        seen.add(entry.id)
-    return entries
+        return problems

@@ -12,21 +12,23 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ..differences import DIFFERENCES, for_record
 from ..strategies import ALL_DTYPES
-from ._opinfo import FAMILIES
+from ._opinfo import OP_FAMILIES
 
 HEADER = """# Op coverage (generated)
 
 Generated from `equivalence.catalog.ops.OP_DB` by `python -m equivalence coverage --out docs/COVERAGE.md`;
 do not edit. Each checked cell is one test, `tests/test_ops.py::test_op_matches[<id>-<dtype>]`, that compares
 torch and TF with a float64 NumPy reference and with each other (values, NaN/inf positions, result dtype).
-`grad` marks ops whose gradients are also compared; `differences` are catalogue ids (docs: differences).
+`grad` marks ops whose gradients are also compared; `differences` are the catalogue entries whose selectors name
+the op or its gradient test (docs: differences); those selecting every op of a dtype are listed under the totals.
 """
 
 
 def _row(info) -> str:
     cells = ["x" if d in info.dtypes else "" for d in ALL_DTYPES]
-    diffs = ", ".join(f"`{d}`" for d in info.differences)
+    diffs = ", ".join(f"`{d.id}`" for d in for_record("op", info))
     return (f"| `{info.id}` | `{info.torch_api}` | `{info.tf_api}` | {info.api} | " + " | ".join(cells)
             + f" | {'x' if info.supports_grad else ''} | {diffs} |")
 
@@ -39,7 +41,7 @@ def render() -> str:
     rule = "|" + "---|" * (len(ALL_DTYPES) + 6)
     parts = [HEADER]
     counts = Counter()
-    for family in FAMILIES:
+    for family in OP_FAMILIES:
         infos = [i for i in OP_DB if i.family == family]
         parts += [f"\n## {family} ({len(infos)} entries)\n", head, rule, *map(_row, infos)]
         counts.update(d for i in infos for d in i.dtypes)
@@ -48,7 +50,15 @@ def render() -> str:
                  f"{sum(i.api == 'keras.ops' for i in OP_DB)} through keras.ops), "
                  f"{sum(len(i.dtypes) for i in OP_DB)} op-dtype test cases: "
                  + ", ".join(f"{d} {counts[d]}" for d in ALL_DTYPES) + ".\n")
+    parts.append("Catalogue entries selecting every op of a dtype: " + "; ".join(
+        f"`{e.id}` ({', '.join(sels)})" for e, sels in _every_op_entries()) + ".\n")
     return "\n".join(parts)
+
+
+def _every_op_entries():
+    """(entry, its 'op:*' selectors) for the entries that apply to every op of some dtypes (not one op's row)."""
+    found = [(e, [s for s in e.applies_to if s.startswith("op:*")]) for e in DIFFERENCES]
+    return [(e, sels) for e, sels in found if sels]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,29 +6,28 @@ rank-4 normalisation, and recurrent layers with and without sequences.
 """
 from __future__ import annotations
 
+from ..registry import Registry
 from ..spec import ACTIVATIONS, layer
-from ._layerinfo import LayerInfo, build_db, case, single
+from ._layerinfo import LayerInfo, case, single
 
 _CONV = dict(filters=4, kernel_size=3)
 _IMG = (7, 7, 3)  # odd: stride-2 'same' pads one pixel more after than before
 
-LAYER_DB: list[LayerInfo] = build_db(
-    LayerInfo("dense", "keras.layers.Dense", "torch.nn.Linear", (
+LAYER_DB: Registry[LayerInfo] = Registry(LayerInfo.REGISTRY, [
+    LayerInfo("dense", (
         single("dense", "relu", (8,), units=5, activation="relu"),
         single("dense", "no_bias", (8,), units=5, use_bias=False),
         single("dense", "rank3", (3, 6), units=4, activation="tanh"),
-    ), differences=("kernel-layout", "dense-default-init"),
-        notes="kernel (in, out) -> Linear.weight (out, in): transpose"),
-    LayerInfo("conv1d", "keras.layers.Conv1D", "torch.nn.Conv1d", (
+    )),
+    LayerInfo("conv1d", (
         single("conv1d", "valid", (9, 3), filters=4, kernel_size=3),
         single("conv1d", "same_stride2", (9, 3), filters=4, kernel_size=4, strides=2, padding="same"),
         single("conv1d", "dilation2_same", (9, 4), filters=4, kernel_size=3, dilation=2, padding="same"),
         single("conv1d", "groups2", (9, 4), filters=6, kernel_size=3, groups=2, activation="relu"),
         # softmax runs over channels: after the NCL -> NLC permute (hypothesis found it applied over L).
         single("conv1d", "softmax", (5, 3), filters=4, kernel_size=1, activation="softmax"),
-    ), differences=("kernel-layout", "conv-same-stride2-padding"),
-        notes="kernel (k, in/g, out) -> (out, in/g, k); NLC <-> NCL around the torch conv"),
-    LayerInfo("conv2d", "keras.layers.Conv2D", "torch.nn.Conv2d", (
+    )),
+    LayerInfo("conv2d", (
         single("conv2d", "valid", _IMG, **_CONV),
         single("conv2d", "same", _IMG, **_CONV, padding="same", activation="relu"),
         single("conv2d", "same_stride2", _IMG, **_CONV, strides=2, padding="same"),
@@ -40,24 +39,22 @@ LAYER_DB: list[LayerInfo] = build_db(
         single("conv2d", "groups2", (6, 6, 4), filters=6, kernel_size=3, groups=2),
         single("conv2d", "depthwise", (6, 6, 4), filters=4, kernel_size=3, groups=4, padding="same"),
         single("conv2d", "no_bias", _IMG, **_CONV, use_bias=False),
-    ), differences=("kernel-layout", "conv-same-stride2-padding"),
-        notes="HWIO -> OIHW; 'same' = symmetric torch padding, or F.pad(after >= before) when asymmetric"),
-    LayerInfo("max_pool2d", "keras.layers.MaxPooling2D", "torch.nn.MaxPool2d", (
+    )),
+    LayerInfo("max_pool2d", (
         single("max_pool2d", "valid", _IMG, pool_size=2),
         single("max_pool2d", "same_stride2", _IMG, pool_size=2, padding="same"),
         single("max_pool2d", "same_k3_stride1", (5, 5, 2), pool_size=3, strides=1, padding="same"),
         single("max_pool2d", "overlap_valid", _IMG, pool_size=3, strides=2),
-    ), differences=("pool-same-padding",), notes="'same' pads with -inf; torch's padding <= k/2 otherwise F.pad"),
-    LayerInfo("avg_pool2d", "keras.layers.AveragePooling2D", "torch.nn.AvgPool2d", (
+    )),
+    LayerInfo("avg_pool2d", (
         single("avg_pool2d", "valid", _IMG, pool_size=2),
         single("avg_pool2d", "same_stride2", _IMG, pool_size=2, padding="same"),
         single("avg_pool2d", "same_k3_stride1", (5, 5, 2), pool_size=3, strides=1, padding="same"),
-    ), differences=("avgpool-count-include-pad", "pool-same-padding"),
-        notes="Keras 'same' averages real pixels only: count_include_pad=False, or divide by a count map"),
-    LayerInfo("global_avg_pool2d", "keras.layers.GlobalAveragePooling2D", "torch.mean(dim=(2, 3))", (
+    )),
+    LayerInfo("global_avg_pool2d", (
         single("global_avg_pool2d", "basic", (5, 4, 3)),
     )),
-    LayerInfo("flatten", "keras.layers.Flatten", "torch.nn.Flatten", (
+    LayerInfo("flatten", (
         case("flatten", "conv_dense", (5, 5, 2), layer("conv2d", filters=3, kernel_size=2), layer("flatten"),
              layer("dense", units=4)),
         case("flatten", "dropout_between", (4, 4, 3), layer("flatten"), layer("dropout", rate=0.0),
@@ -65,15 +62,13 @@ LAYER_DB: list[LayerInfo] = build_db(
         case("flatten", "into_layer_norm", (3, 4, 2), layer("flatten"), layer("layer_norm")),
         case("flatten", "output", (3, 4, 2), layer("flatten")),
         case("flatten", "rank3", (4, 3), layer("flatten"), layer("dense", units=2)),
-    ), differences=("flatten-order",), notes="NCHW flatten is (c,h,w): the next Dense's rows are permuted"),
-    LayerInfo("batch_norm", "keras.layers.BatchNormalization", "torch.nn.BatchNorm1d/2d", (
+    )),
+    LayerInfo("batch_norm", (
         single("batch_norm", "rank2", (6,)),
         single("batch_norm", "rank4", (4, 4, 3), momentum=0.9, epsilon=1e-5),
         single("batch_norm", "rank3", (5, 3)),
-    ), differences=("bn-momentum-convention", "bn-epsilon-default", "bn-running-var-unbiased",
-                 "norm-affine-cancellation"),
-        notes="torch momentum = 1 - Keras momentum; eps passed explicitly"),
-    LayerInfo("layer_norm", "keras.layers.LayerNormalization", "torch.nn.LayerNorm", (
+    )),
+    LayerInfo("layer_norm", (
         single("layer_norm", "rank2", (6,)),
         single("layer_norm", "rank3", (4, 5), epsilon=1e-5),
         single("layer_norm", "rank4_channels", (3, 3, 4)),
@@ -82,25 +77,23 @@ LAYER_DB: list[LayerInfo] = build_db(
         # ELU's ~u*alpha error near 0-, amplified ~200x by the normalisation of tiny values (found by hypothesis).
         case("layer_norm", "after_elu_tiny", (1,), layer("dense", units=3, activation="elu", use_bias=False),
              layer("layer_norm", epsilon=1e-5), input_scale=1e-2),
-    ), differences=("layer-norm-epsilon-default", "norm-affine-cancellation"), notes="normalises the channel axis: NCHW needs a permute"),
-    LayerInfo("dropout", "keras.layers.Dropout", "torch.nn.Dropout", (
+    )),
+    LayerInfo("dropout", (
         case("dropout", "rate0_5", (8,), layer("dropout", rate=0.5), training=False),
         single("dropout", "rate0", (8,), rate=0.0),
-    ), differences=("dropout-inverted-scaling",), notes="inference: identity; training: random masks differ"),
-    LayerInfo("embedding", "keras.layers.Embedding", "torch.nn.Embedding", (
+    )),
+    LayerInfo("embedding", (
         case("embedding", "basic", (5,), layer("embedding", input_dim=11, output_dim=4), input_dtype="int32"),
-    ), differences=("embedding-default-init",)),
-    LayerInfo("lstm", "keras.layers.LSTM", "torch.nn.LSTM(batch_first=True)", (
+    )),
+    LayerInfo("lstm", (
         single("lstm", "last", (5, 3), units=4),
         single("lstm", "sequences", (5, 3), units=4, return_sequences=True),
-    ), differences=("lstm-bias-count", "lstm-forget-bias-init"),
-        notes="same gate order i,f,g,o; one Keras bias -> bias_ih, bias_hh = 0"),
-    LayerInfo("gru", "keras.layers.GRU", "torch.nn.GRU(batch_first=True)", (
+    )),
+    LayerInfo("gru", (
         single("gru", "last", (5, 3), units=4),
         single("gru", "sequences", (5, 3), units=4, return_sequences=True),
-    ), differences=("gru-gate-order", "gru-reset-after"),
-        notes="gates z,r,h -> r,z,n; bias (2, 3u) -> bias_ih, bias_hh; reset_after=False has no torch form"),
-    LayerInfo("activation", "keras.layers.Activation / keras.activations", "torch.nn.functional", tuple(
+    )),
+    LayerInfo("activation", tuple(
         single("activation", fn, (3, 3, 4), fn=fn) for fn in ACTIVATIONS if fn != "linear"
     ) + (
         single("activation", "leaky_relu_slope0_3", (6,), fn="leaky_relu", negative_slope=0.3),
@@ -109,23 +102,29 @@ LAYER_DB: list[LayerInfo] = build_db(
         # Inputs ~1e-3: TF's alpha*(exp(x) - 1) loses relative accuracy near 0- (found by hypothesis).
         case("activation", "elu_near_zero", (8,), layer("activation", fn="elu"), input_scale=1e-3),
         case("activation", "selu_near_zero", (8,), layer("activation", fn="selu"), input_scale=1e-3),
-    ), differences=("leaky-relu-default-slope", "gelu-approximate-default", "elu-selu-constants",
-                    "elu-selu-near-zero"),
-        notes="rank-4 softmax is over channels: dim=1 in NCHW"),
-    LayerInfo("add", "keras.layers.Add", "a + b", (
+    )),
+    LayerInfo("add", (
         case("add", "residual_conv", (5, 5, 3), layer("conv2d", name="c1", filters=3, kernel_size=3, padding="same",
                                                      activation="relu"),
              layer("add", name="res", inputs=("input", "c1"))),
         case("add", "residual_dense", (6,), layer("dense", name="d1", units=6, activation="tanh"),
              layer("add", name="res", inputs=("input", "d1")), layer("dense", units=3)),
     )),
-    LayerInfo("concat", "keras.layers.Concatenate(axis=-1)", "torch.cat(dim=1 for NCHW)", (
+    LayerInfo("concat", (
         case("concat", "channels", (4, 4, 2), layer("conv2d", name="a", filters=3, kernel_size=1),
              layer("conv2d", name="b", filters=2, kernel_size=3, padding="same", inputs=("input",)),
              layer("concat", name="cat", inputs=("a", "b")), layer("flatten"), layer("dense", units=3)),
         case("concat", "flattened", (3, 3, 2), layer("flatten", name="f"), layer("dense", name="d", units=4, inputs=("f",)),
              layer("concat", name="cat", inputs=("f", "d"))),
     )),
-)
+    LayerInfo("prelu", (
+        single("prelu", "rank2", (6,)),
+        single("prelu", "rank4_channels", (3, 3, 4)),  # NCHW: torch's alphas run along dim 1 = C
+        single("prelu", "rank3_channels", (5, 3)),  # (N, L, C): permuted to (N, C, L) around torch's PReLU
+        single("prelu", "one_alpha", (3, 3, 4), per_channel=False),
+        # torch's Flatten gives (c, h, w) order; per-channel alphas need the canonical order back
+        case("prelu", "after_flatten", (2, 3, 2), layer("flatten"), layer("prelu"), layer("dense", units=3)),
+    )),
+])
 
 CASES = [c for info in LAYER_DB for c in info.cases]

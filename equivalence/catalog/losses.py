@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .. import _runtime
-from ._traininfo import LossInfo, LossSample, check_unique
+from ..float64 import log_softmax, logsumexp, softmax
+from ..registry import Registry
+from ._traininfo import LossInfo, LossSample
 
 MEAN = {"none": ("none", "none"), "sum": ("sum", "sum"), "mean": ("sum_over_batch_size", "mean")}
 # Elementwise torch losses: 'none' is (N, C) and 'sum' adds all N*C terms, while Keras first averages the last axis.
@@ -97,18 +99,15 @@ def _vectors(draw):
 
 # ---------------------------------------------------------------- float64 references
 def _softmax(x):
-    e = np.exp(x.astype(np.float64) - x.max(-1, keepdims=True))
-    return (e / e.sum(-1, keepdims=True)).astype(np.float32)
+    """Probabilities as a float32 input (a loss sample's y_pred), from float64."""
+    return softmax(np.asarray(x, np.float64)).astype(np.float32)
 
 
 def _log_softmax(x):
-    x = x.astype(np.float64)
-    return (x - _lse(x)[..., None]).astype(np.float32)
+    return log_softmax(np.asarray(x, np.float64)).astype(np.float32)
 
 
-def _lse(x):
-    m = x.max(-1, keepdims=True)
-    return (m + np.log(np.exp(x - m).sum(-1, keepdims=True)))[..., 0]
+_lse = logsumexp
 
 
 def _f64(*xs):
@@ -314,14 +313,12 @@ def _ce_entries() -> list[LossInfo]:
         LossInfo(sparse, "from_probs", _keras("SparseCategoricalCrossentropy"), _torch_nll_of(lambda p: _t().log(p)),
                  ref_sparse_ce_probs, lambda: _classification(target="sparse", pred="probs"), MEAN,
                  torch_ref=ref_nll_of_log,
-                 mapping="torch F.nll_loss(log(probs), labels): CrossEntropyLoss would apply log_softmax again",
-                 differences=("softmax-output-into-crossentropyloss", "ce-probability-clipping", "ce-probs-renormalisation-gradient")),
+                 mapping="torch F.nll_loss(log(probs), labels): CrossEntropyLoss would apply log_softmax again"),
         LossInfo(sparse, "class_weight", _keras_class_weighted("SparseCategoricalCrossentropy", from_logits=True),
                  _torch_ce(), ref_sparse_ce_logits, lambda: _classification(target="sparse", weighting="class"),
                  WEIGHTED_MEAN, weighting="class", mean_divisor="weights",
                  mapping="torch weight=class_weights; Keras sample_weight=class_weights[labels] with "
-                         "reduction='mean_with_sample_weight' (torch's weighted mean divides by the weights' sum)",
-                 differences=("ce-class-weight-mean-normalisation",)),
+                         "reduction='mean_with_sample_weight' (torch's weighted mean divides by the weights' sum)"),
         LossInfo(onehot, "from_logits", _keras("CategoricalCrossentropy", from_logits=True), _torch_ce(soft=True),
                  ref_ce_logits, lambda: _classification(target="onehot"), MEAN,
                  mapping="torch F.cross_entropy(logits, one-hot float targets)"),
@@ -334,13 +331,11 @@ def _ce_entries() -> list[LossInfo]:
                  mapping="label_smoothing=0.1 on both: targets become y*(1-s) + s/C"),
         LossInfo(onehot, "from_probs", _keras("CategoricalCrossentropy"), _torch_nll_of(lambda p: _t().log(p)),
                  ref_ce_probs, lambda: _classification(target="onehot", pred="probs"), MEAN, torch_ref=ref_nll_of_log,
-                 mapping="torch F.nll_loss(log(probs), argmax of the one-hot targets)",
-                 differences=("softmax-output-into-crossentropyloss", "ce-probability-clipping", "ce-probs-renormalisation-gradient")),
+                 mapping="torch F.nll_loss(log(probs), argmax of the one-hot targets)"),
         LossInfo("nll", "log_softmax", _keras("SparseCategoricalCrossentropy", from_logits=True),
                  _torch_nll_of(lambda lp: lp), ref_sparse_ce_logits,
                  lambda: _classification(target="sparse", pred="log_probs"), MEAN,
                  torch_ref=lambda y, lp: -np.take_along_axis(np.float64(lp), np.asarray(y)[:, None], -1)[:, 0],
-                 differences=("ce-probs-renormalisation-gradient",),
                  mapping="torch F.nll_loss(log_softmax(x)); Keras has no NLL loss: sparse CE from_logits on the "
                          "same log-probabilities (softmax(log p) = p)"),
     ]
@@ -354,18 +349,16 @@ def _binary_entries() -> list[LossInfo]:
                  mapping="torch F.binary_cross_entropy_with_logits; 'none' averaged over the last axis like Keras"),
         LossInfo(bce, "from_probs", _keras("BinaryCrossentropy"), _torch_bce(logits=False), ref_bce_probs,
                  lambda: _binary(probs=True), ROW_MEANS, mapping="torch F.binary_cross_entropy",
-                 grad_terms=lambda y, p: y / p + (1 - y) / (1 - p),  # -y/p + (1-y)/(1-p) cancel at p ~ y
-                 differences=("bce-probability-saturation",)),
+                 grad_terms=lambda y, p: y / p + (1 - y) / (1 - p)),  # -y/p + (1-y)/(1-p) cancel at p ~ y
         LossInfo(bce, "sample_weight", _keras("BinaryCrossentropy", from_logits=True), _torch_bce(logits=True),
                  ref_bce_logits, lambda: _binary(probs=False, weighting="sample"), ROW_MEANS, weighting="sample",
                  mapping="Keras sample_weight=w (N,); torch weight=w[:, None]: both 'mean' divide by N (not sum w)"),
         LossInfo("hinge", "", _keras("Hinge"), _torch_hinge(1), ref_hinge, lambda: _regression(signs=True), ROW_MEANS,
-                 kink=_kink_hinge, mapping="torch has no binary hinge loss: clamp(1 - y*p, min=0).mean(-1)",
-                 differences=("hinge-binary-label-conversion",)),
+                 kink=_kink_hinge, mapping="torch has no binary hinge loss: clamp(1 - y*p, min=0).mean(-1)"),
         LossInfo("squared_hinge", "", _keras("SquaredHinge"), _torch_hinge(2), lambda y, p: ref_hinge(y, p, 2),
                  lambda: _regression(signs=True), ROW_MEANS, kink=_kink_hinge,
                  grad_terms=lambda y, p: 2 * (1 + np.abs(p)),  # -2y(1 - y*p): 1 - y*p cancels 1 and |p|
-                 mapping="torch: clamp(1 - y*p, min=0)**2 .mean(-1)", differences=("hinge-binary-label-conversion",)),
+                 mapping="torch: clamp(1 - y*p, min=0)**2 .mean(-1)"),
     ]
 
 
@@ -389,27 +382,24 @@ def _regression_entries() -> list[LossInfo]:
         LossInfo("huber", "smooth_l1", _keras("Huber", delta=0.5), _torch_smooth_l1(0.5),
                  lambda y, p: ref_huber(y, p, 0.5), lambda: _regression(), ROW_MEANS,
                  kink=lambda y, p: min(_kink_abs(y, p), _kink_abs(y, p, 0.5)), grad_terms=_NO_CANCELLATION,
-                 mapping="torch F.smooth_l1_loss(beta=d) * d == Keras Huber(delta=d)",
-                 differences=("smooth-l1-is-huber-over-beta",)),
+                 mapping="torch F.smooth_l1_loss(beta=d) * d == Keras Huber(delta=d)"),
         LossInfo("kl_divergence", "", _keras("KLDivergence"), _torch_kl, ref_kl, _distributions, KL_MEAN,
                  grad_terms=_NO_CANCELLATION,  # -y/p: one term
                  mapping="torch F.kl_div(log(p_pred), p_true): input is LOG-probabilities; neutral 'mean' is "
-                         "torch 'batchmean' (torch 'mean' divides by N*C)",
-                 differences=("kl-div-input-convention", "kl-div-mean-reduction", "kl-div-zero-target")),
+                         "torch 'batchmean' (torch 'mean' divides by N*C)"),
         LossInfo("poisson", "", _keras("Poisson"), _torch_elementwise("poisson_nll_loss", log_input=False),
                  lambda y, p: (np.float64(p) - y * np.log(np.float64(p))).mean(-1),
                  lambda: _regression(lo=1.0, hi=8.0, t_lo=0.0, t_hi=3.0), ROW_MEANS,
                  grad_terms=lambda y, p: 1 + y / p,  # 1 - y/p
                  mapping="torch F.poisson_nll_loss(log_input=False); predictions >= 1 keep the two log epsilons "
-                         "(1e-7 vs 1e-8) below 3e-7 of the loss",
-                 differences=("poisson-log-input-default",)),
+                         "(1e-7 vs 1e-8) below 3e-7 of the loss"),
         LossInfo("cosine_similarity", "", _keras("CosineSimilarity"), _torch_cosine, ref_cosine, _vectors, MEAN,
                  grad_terms=_cosine_terms,
-                 mapping="torch -F.cosine_similarity(y_pred, y_true, dim=-1)", differences=("cosine-loss-sign-convention",)),
+                 mapping="torch -F.cosine_similarity(y_pred, y_true, dim=-1)"),
     ]
 
 
-LOSS_DB: list[LossInfo] = check_unique(_ce_entries() + _binary_entries() + _regression_entries())
+LOSS_DB: Registry[LossInfo] = Registry(LossInfo.REGISTRY, _ce_entries() + _binary_entries() + _regression_entries())
 
 
 def _row_weights(info: LossInfo, weight, y_true, n: int) -> np.ndarray:
@@ -449,8 +439,5 @@ def grad_term_scale(info: LossInfo, sample) -> np.ndarray:
 
 
 def by_id(loss_id: str) -> LossInfo:
-    """The entry with this id; KeyError lists the known ids."""
-    for info in LOSS_DB:
-        if info.id == loss_id:
-            return info
-    raise KeyError(f"no loss {loss_id!r}; known: {[i.id for i in LOSS_DB]}")
+    """The entry with this id; KeyError names the ids that start alike."""
+    return LOSS_DB.by_id(loss_id)

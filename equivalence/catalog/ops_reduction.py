@@ -175,13 +175,12 @@ def _accumulation_bound(kind):
     return bound
 
 
-_HALF_SUMS = ("tf-half-sums-accumulate-in-half",)
 _SCAN_ZERO_SIGN = ("TF and torch start a running sum at +0.0, so a prefix of -0.0s sums to +0.0, where NumPy starts "
                    "from the first element (-0.0); IEEE 754 defines no scan")
 
 
 def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=None, variant="", grad=True,
-         exact=False, result_dtype=None, differences=(), notes="", depth=reduced_size, scale=None, error_bound=None,
+         exact=False, result_dtype=None, notes="", depth=reduced_size, scale=None, error_bound=None,
          grad_terms=None, zero_sign=""):
     """One reduction OpInfo (default inputs: any axis spec, keepdims drawn, empty dims included)."""
     return OpInfo(
@@ -190,7 +189,7 @@ def _red(name, torch_fn, tf_api, ref, *, torch_api, dtypes=FLOATS, samples_fn=No
         torch_api=torch_api, tf_api=tf_api if isinstance(tf_api, str) else tf_api[0], variant=variant,
         api="keras.ops" if (tf_api if isinstance(tf_api, str) else tf_api[0]).startswith("keras.") else "tf",
         supports_grad=grad, exact=exact, result_dtype=result_dtype, notes=notes, depth=depth, scale=scale,
-        error_bound=error_bound, differences=differences, grad_terms=grad_terms, zero_sign=zero_sign,
+        error_bound=error_bound, grad_terms=grad_terms, zero_sign=zero_sign,
     )
 
 
@@ -208,40 +207,37 @@ _PROD_DTYPES = ("float32", "float64", "bfloat16") + INTS  # float16 (max 65504 <
 
 OPS = [
     _red("sum", _torch_reduce("sum"), "tf.math.reduce_sum", _np_reduce(np.sum), torch_api="torch.sum",
-         dtypes=NUMERIC, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",) + _HALF_SUMS,
+         dtypes=NUMERIC, result_dtype=_int_widens,
          error_bound=_accumulation_bound("sum")),
     _red("sum", _torch_reduce("sum"), "keras.ops.sum", _np_reduce(np.sum), torch_api="torch.sum", variant="keras",
-         dtypes=("float32", "int32"), result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+         dtypes=("float32", "int32"), result_dtype=_int_widens),
     _red("mean", _torch_reduce("mean"), "tf.math.reduce_mean", _np_reduce(np.mean), torch_api="torch.mean",
-         differences=_HALF_SUMS, error_bound=_accumulation_bound("mean")),
+         error_bound=_accumulation_bound("mean")),
     _red("mean", _torch_reduce("mean"), "keras.ops.mean", _np_reduce(np.mean), torch_api="torch.mean",
          variant="keras", dtypes=("float32",)),
     _red("prod", _torch_prod, "tf.math.reduce_prod", _np_reduce(np.prod), torch_api="torch.prod",
-         dtypes=_PROD_DTYPES, samples_fn=_PROD, result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+         dtypes=_PROD_DTYPES, samples_fn=_PROD, result_dtype=_int_widens),
     _red("max", _torch_reduce("amax"), "tf.math.reduce_max", _np_reduce(np.max), torch_api="torch.amax",
-         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty", "max-signed-zero")),
+         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True),
     _red("max", _torch_reduce("amax"), "keras.ops.max", _np_reduce(np.max), torch_api="torch.amax",
          variant="keras", dtypes=("float32", "int32"), samples_fn=_NONEMPTY, exact=True),
     _red("min", _torch_reduce("amin"), "tf.math.reduce_min", _np_reduce(np.min), torch_api="torch.amin",
-         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True, differences=("reduce-max-empty", "max-signed-zero")),
+         dtypes=NUMERIC, samples_fn=_NONEMPTY, exact=True),
     _red("argmax", _torch_axis("argmax"), ("tf.math.argmax", _tf_axis("tf.math.argmax")), np.argmax,
          torch_api="torch.argmax", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
-         differences=("argmax-nan", "argmax-default-axis"), notes="ties: first index on both sides"),
+         notes="ties: first index on both sides"),
     _red("argmax", _torch_axis("argmax"), ("keras.ops.argmax", _tf_axis("keras.ops.argmax")), np.argmax,
          torch_api="torch.argmax", variant="keras", dtypes=("float32",), samples_fn=_ARG, grad=False,
-         result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}, differences=("argmax-nan", "keras-argmax-int32")),
+         result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}),
     _red("argmin", _torch_axis("argmin"), ("tf.math.argmin", _tf_axis("tf.math.argmin")), np.argmin,
-         torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result,
-         differences=("argmax-nan",)),
+         torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result),
     _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
-         differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
          error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var,
          notes="torch called with correction=0 (TF's estimator)"),
     _red("var", _torch_var("var"), "keras.ops.var", _np_reduce(np.var), torch_api="torch.var", variant="keras",
-         dtypes=("float32",), differences=("var-default-correction", "squares-overflow"),
+         dtypes=("float32",),
          error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var),
     _red("std", _torch_var("std"), "tf.math.reduce_std", _np_reduce(np.std), torch_api="torch.std",
-         differences=("var-default-correction", "squares-overflow") + _HALF_SUMS,
          error_bound=_accumulation_bound("std"), grad_terms=_grad_terms.std),
     _red("logsumexp", _torch_reduce("logsumexp"), "tf.math.reduce_logsumexp", _np_logsumexp,
          torch_api="torch.logsumexp", dtypes=("float32", "float64"), samples_fn=reduction(), scale=_unit,
@@ -255,7 +251,7 @@ OPS = [
          dtypes=("bool",), grad=False),
     _red("cumsum", _torch_axis("cumsum"), ("tf.math.cumsum", _tf_axis("tf.math.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", dtypes=NUMERIC, samples_fn=_SCAN,
-         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",) + _HALF_SUMS,
+         result_dtype=_int_widens,
          error_bound=_accumulation_bound("cumsum"), zero_sign=_SCAN_ZERO_SIGN),
     _red("cumsum", _torch_axis("cumsum"), ("keras.ops.cumsum", _tf_axis("keras.ops.cumsum")),
          lambda x, axis: np.cumsum(x, axis=axis), torch_api="torch.cumsum", variant="keras", dtypes=("float32",),
@@ -263,9 +259,8 @@ OPS = [
     _red("cumprod", _torch_axis("cumprod"), ("tf.math.cumprod", _tf_axis("tf.math.cumprod")),
          lambda x, axis: np.cumprod(x, axis=axis), torch_api="torch.cumprod", dtypes=_PROD_DTYPES,
          samples_fn=reduction(-2, 2, keepdims=False, tuple_axes=False, none_axis=False, avoid=_PROD_AVOID, max_side=3),
-         result_dtype=_int_widens, differences=("reduce-int32-result-dtype",)),
+         result_dtype=_int_widens),
     _red("norm", _torch_norm, "tf.math.reduce_euclidean_norm",
          _np_reduce(_np_norm), torch_api="torch.linalg.vector_norm", dtypes=("float32", "float64", "bfloat16"),
-         differences=("squares-overflow", "tf-half-flushes-intermediates"),
          notes="float16 left out: TF flushes squares of |x| < 7.8e-3 (subnormal in float16) to zero"),
 ]

@@ -126,11 +126,11 @@ def _np_topk(x, k):
 
 
 def _op(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, dtypes=ALL, variant="", exact=True,
-        grad=False, result_dtype=None, differences=(), notes="", zero_sign=""):
+        grad=False, result_dtype=None, notes="", zero_sign=""):
     return OpInfo(name=name, family="shape", torch_fn=torch_fn, tf_fn=tf_fn, ref=ref, dtypes=dtypes,
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, exact=exact,
-                  result_dtype=result_dtype, differences=differences, notes=notes, zero_sign=zero_sign)
+                  result_dtype=result_dtype, notes=notes, zero_sign=zero_sign)
 
 
 # +0 and -0 compare equal: which of them a sort or top-k puts first is its tie order, and the NumPy reference's
@@ -156,7 +156,7 @@ OPS = [
         tf_api="tf.split"),
     _op("gather", lambda x, i, axis: torch().index_select(x, axis, i), lambda x, i, axis: call("tf.gather")(x, i, axis=axis),
         lambda x, i, axis: np.take(x, i, axis), _gather, torch_api="torch.index_select", tf_api="tf.gather",
-        grad=True, differences=("gather-out-of-range",)),
+        grad=True),
     _op("take_along_axis", lambda x, i, axis: torch().take_along_dim(x, i, dim=axis),
         lambda x, i, axis: call("keras.ops.take_along_axis")(x, i, axis=axis),
         lambda x, i, axis: np.take_along_axis(x, i, axis), lambda d, a: _gather(d, a, along=True),
@@ -186,23 +186,22 @@ OPS = [
     _op("sort", lambda x, axis, descending: torch().sort(x, dim=axis, descending=descending, stable=True).values,
         lambda x, axis, descending: call("tf.sort")(x, axis=axis, direction="DESCENDING" if descending else "ASCENDING"),
         _np_sort, lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"descending": draw(st.booleans())}),
-        torch_api="torch.sort", tf_api="tf.sort", dtypes=ORDERED, differences=("sort-descending-nan",),
+        torch_api="torch.sort", tf_api="tf.sort", dtypes=ORDERED,
         zero_sign=_TIED_ZEROS),
     _op("argsort", lambda x, axis, descending: torch().argsort(x, dim=axis, descending=descending, stable=True),
         lambda x, axis, descending: call("tf.argsort")(x, axis=axis, stable=True,
                                                         direction="DESCENDING" if descending else "ASCENDING"),
         _np_argsort, lambda d, a: _axis_op(d, a, lambda draw, x, ax: {"descending": draw(st.booleans())}),
         torch_api="torch.argsort", tf_api="tf.argsort", dtypes=("float32", "float64", "int32", "int64"),
-        result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}, differences=("argsort-index-dtype", "sort-descending-nan")),
+        result_dtype=lambda _d: {"tf": "int32", "torch": "int64"}),
     _op("topk", lambda x, k: tuple(torch().topk(x, k)), lambda x, k: tuple(call("tf.math.top_k")(x, k)), _np_topk,
         _topk, torch_api="torch.topk", tf_api="tf.math.top_k", dtypes=ORDERED,
-        result_dtype=lambda d: [d, {"tf": "int32", "torch": "int64"}], differences=("argsort-index-dtype", "topk-tie-order", "topk-nan"),
+        result_dtype=lambda d: [d, {"tf": "int32", "torch": "int64"}],
         notes="ties and NaN: see the catalogue", zero_sign=_TIED_ZEROS),
     _op("one_hot", lambda i, depth: torch().nn.functional.one_hot(i, depth), lambda i, depth: call("tf.one_hot")(i, depth),
         lambda i, depth: (i[..., None] == np.arange(depth)).astype(np.float64), _one_hot,
         torch_api="torch.nn.functional.one_hot", tf_api="tf.one_hot", dtypes=("int64",),
-        result_dtype=lambda _d: {"tf": "float32", "torch": "int64"},
-        differences=("one-hot-result-dtype", "one-hot-out-of-range")),
+        result_dtype=lambda _d: {"tf": "float32", "torch": "int64"}),
     _op("clip", lambda x, lo, hi: torch().clamp(x, lo, hi), lambda x, lo, hi: call("tf.clip_by_value")(x, lo, hi),
         lambda x, lo, hi: np.clip(x, lo, hi), unary(kwargs={"lo": -1.5, "hi": 2.0}), torch_api="torch.clamp",
         tf_api="tf.clip_by_value", dtypes=FLOATS, grad=True),

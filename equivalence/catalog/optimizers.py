@@ -43,7 +43,8 @@ import math
 import numpy as np
 
 from .. import _runtime
-from ._traininfo import OptimizerInfo, check_unique
+from ..registry import Registry
+from ._traininfo import OptimizerInfo
 
 TINY_EPS_TF, TINY_EPS_TORCH = 1e-24, 1e-12  # sqrt(1e-24) = 1e-12: same size on both sides of the root
 U = float(np.finfo(np.float32).eps)  # 1 ulp relative: the most one float32 operation (or a cast) rounds by
@@ -312,7 +313,7 @@ def _entry(name, variant, keras_cls, torch_cls, rules, hyper, **kw) -> Optimizer
                 f"{torch_kwargs(torch_cls, hyper)})", **kw)
 
 
-def _defaults(name, keras_cls, torch_cls, rules, keras_h, torch_h, differences, grad_scale=1e-6) -> OptimizerInfo:
+def _defaults(name, keras_cls, torch_cls, rules, keras_h, torch_h, grad_scale=1e-6) -> OptimizerInfo:
     """Both constructors called with NO arguments; each side held to its own rule with its documented defaults.
 
     Gradients are drawn tiny (|g| <= grad_scale) so that epsilon shapes the update: a changed default on either
@@ -324,7 +325,7 @@ def _defaults(name, keras_cls, torch_cls, rules, keras_h, torch_h, differences, 
         keras=lambda h: getattr(_runtime.keras().optimizers, keras_cls)(),
         torch=lambda params, h: getattr(_runtime.torch().optim, torch_cls)(params),
         ref_tf=lambda h: rule_tf(**keras_h), ref_torch=lambda h: rule_torch(**torch_h),
-        cross=False, grad_scale=grad_scale, differences=differences,
+        cross=False, grad_scale=grad_scale,
         mapping=f"keras.optimizers.{keras_cls}() documented {keras_h}; torch.optim.{torch_cls}(params) documented {torch_h}")
 
 
@@ -342,8 +343,8 @@ def _sgd_entries() -> list[OptimizerInfo]:
         # Without momentum, L2 through the gradient (torch) and decoupled decay (Keras) are the same update.
         _entry("sgd", "weight_decay", "SGD", "SGD", SGD_RULES, {"lr": 0.1, "wd": 0.05}),
         _entry("sgd", "momentum_weight_decay", "SGD", "SGD", SGD_RULES, {"lr": 0.05, "momentum": 0.9, "wd": 0.05},
-               cross=False, differences=("sgd-weight-decay-coupling",)),
-        _defaults("sgd", "SGD", "SGD", SGD_RULES, {"lr": 0.01}, {"lr": 0.001}, ("sgd-lr-default",), grad_scale=1.0),
+               cross=False),
+        _defaults("sgd", "SGD", "SGD", SGD_RULES, {"lr": 0.01}, {"lr": 0.001}, grad_scale=1.0),
     ]
 
 
@@ -354,21 +355,20 @@ def _adam_entries() -> list[OptimizerInfo]:
         _entry("adam", "amsgrad", "Adam", "Adam", ADAM_RULES, {"lr": 0.01, **ADAM, **ADAM_TINY, "amsgrad": True}),
         _entry("adam", "betas", "Adam", "Adam", ADAM_RULES, {"lr": 0.02, "beta1": 0.5, "beta2": 0.9, **ADAM_TINY}),
         _entry("adam", "weight_decay", "Adam", "Adam", ADAM_RULES, {"lr": 0.01, **ADAM, **ADAM_TINY, "wd": 0.1},
-               cross=False, differences=("adam-weight-decay-coupling",)),
-        _defaults("adam", "Adam", "Adam", ADAM_RULES, {"lr": 1e-3, **ADAM, "eps": 1e-7}, {"lr": 1e-3, **ADAM, "eps": 1e-8},
-                  ("adam-epsilon-default", "adam-epsilon-placement")),
+               cross=False),
+        _defaults("adam", "Adam", "Adam", ADAM_RULES, {"lr": 1e-3, **ADAM, "eps": 1e-7}, {"lr": 1e-3, **ADAM, "eps": 1e-8}),
         _entry("adamw", "tiny_eps", "AdamW", "AdamW", adamw_rules, {"lr": 0.01, **ADAM, **ADAM_TINY, "wd": 0.1}),
         _entry("adamw", "amsgrad", "AdamW", "AdamW", adamw_rules,
                {"lr": 0.01, **ADAM, **ADAM_TINY, "wd": 0.1, "amsgrad": True}),
         _defaults("adamw", "AdamW", "AdamW", adamw_rules, {"lr": 1e-3, **ADAM, "eps": 1e-7, "wd": 0.004},
-                  {"lr": 1e-3, **ADAM, "eps": 1e-8, "wd": 0.01}, ("adamw-weight-decay-default", "adam-epsilon-default")),
+                  {"lr": 1e-3, **ADAM, "eps": 1e-8, "wd": 0.01}),
         _entry("adamax", "tiny_eps", "Adamax", "Adamax", (KerasAdamax, TorchAdamax), {"lr": 0.01, **ADAM, **TINY}),
         _defaults("adamax", "Adamax", "Adamax", (KerasAdamax, TorchAdamax), {"lr": 1e-3, **ADAM, "eps": 1e-7},
-                  {"lr": 2e-3, **ADAM, "eps": 1e-8}, ("adamax-defaults",)),
+                  {"lr": 2e-3, **ADAM, "eps": 1e-8}),
         _entry("nadam", "momentum_decay_1", "Nadam", "NAdam", (KerasNadam, Nadam),
                {"lr": 0.01, **ADAM, "eps": 1e-7, "momentum_decay": 1.0}),
         _defaults("nadam", "Nadam", "NAdam", (KerasNadam, Nadam), {"lr": 1e-3, **ADAM, "eps": 1e-7, "momentum_decay": 1.0},
-                  {"lr": 2e-3, **ADAM, "eps": 1e-8, "momentum_decay": 4e-3}, ("nadam-momentum-decay",), grad_scale=1.0),
+                  {"lr": 2e-3, **ADAM, "eps": 1e-8, "momentum_decay": 4e-3}, grad_scale=1.0),
     ]
 
 
@@ -380,23 +380,21 @@ def _adaptive_entries() -> list[OptimizerInfo]:
         _entry("rmsprop", "centered_momentum", "RMSprop", "RMSprop", RMS_RULES,
                {"lr": 0.01, "rho": 0.8, "momentum": 0.5, "centered": True, **TINY}),
         _defaults("rmsprop", "RMSprop", "RMSprop", RMS_RULES, {"lr": 1e-3, "rho": 0.9, "eps": 1e-7},
-                  {"lr": 1e-2, "rho": 0.99, "eps": 1e-8}, ("rmsprop-rho-alpha-default", "rmsprop-epsilon-placement")),
+                  {"lr": 1e-2, "rho": 0.99, "eps": 1e-8}),
         _entry("adagrad", "tiny_eps", "Adagrad", "Adagrad", (KerasAdagrad, TorchAdagrad),
                {"lr": 0.1, "init_acc": 0.1, **TINY}),
         _defaults("adagrad", "Adagrad", "Adagrad", (KerasAdagrad, TorchAdagrad), {"lr": 1e-3, "init_acc": 0.1, "eps": 1e-7},
-                  {"lr": 1e-2, "init_acc": 0.0, "eps": 1e-10}, ("adagrad-initial-accumulator",)),
+                  {"lr": 1e-2, "init_acc": 0.0, "eps": 1e-10}),
         _entry("adadelta", "rho_eps", "Adadelta", "Adadelta", (Adadelta, Adadelta), {"lr": 1.0, "rho": 0.95, "eps": 1e-6}),
         _defaults("adadelta", "Adadelta", "Adadelta", (Adadelta, Adadelta), {"lr": 1e-3, "rho": 0.95, "eps": 1e-7},
-                  {"lr": 1.0, "rho": 0.9, "eps": 1e-6}, ("adadelta-defaults",)),
+                  {"lr": 1.0, "rho": 0.9, "eps": 1e-6}),
     ]
 
 
-OPTIMIZER_DB: list[OptimizerInfo] = check_unique(_sgd_entries() + _adam_entries() + _adaptive_entries())
+OPTIMIZER_DB: Registry[OptimizerInfo] = Registry(OptimizerInfo.REGISTRY,
+                                                 _sgd_entries() + _adam_entries() + _adaptive_entries())
 
 
 def by_id(opt_id: str) -> OptimizerInfo:
-    """The entry with this id; KeyError lists the known ids."""
-    for info in OPTIMIZER_DB:
-        if info.id == opt_id:
-            return info
-    raise KeyError(f"no optimizer {opt_id!r}; known: {[i.id for i in OPTIMIZER_DB]}")
+    """The entry with this id; KeyError names the ids that start alike."""
+    return OPTIMIZER_DB.by_id(opt_id)

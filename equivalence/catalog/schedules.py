@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 from .. import _runtime
-from ._traininfo import ScheduleInfo, check_unique
+from ..registry import Registry
+from ._traininfo import ScheduleInfo
 
 LR = 0.1
 
@@ -27,7 +28,7 @@ def _cosine_ref(t, total=10, floor=0.1):
     return eta_min + (LR - eta_min) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
 
 
-SCHEDULE_DB: list[ScheduleInfo] = check_unique([
+SCHEDULE_DB: Registry[ScheduleInfo] = Registry(ScheduleInfo.REGISTRY, [
     ScheduleInfo("step", "", lambda: _ks().ExponentialDecay(LR, decay_steps=3, decay_rate=0.5, staircase=True),
                  lambda opt: _ts().StepLR(opt, step_size=3, gamma=0.5), lambda t: LR * 0.5 ** (t // 3), LR,
                  mapping="ExponentialDecay(staircase=True, decay_steps=s, decay_rate=g) == StepLR(step_size=s, gamma=g)"),

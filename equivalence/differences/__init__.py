@@ -1,20 +1,47 @@
 """The known-differences catalogue: every behaviour difference and default, recorded once as data.
 
-Add an entry by appending a `KnownDifference` to the list of its area module (one module per area family).
+Add an entry as ``ENTRIES.add(KnownDifference(id=..., ...))`` in the module of its area family, right below its
+witness: layers.py, ops.py, training.py, gpu.py, and one module per area of what is neither (dtypes.py,
+pipelines.py, devices.py, autograd.py, modes.py, numerics.py). An entry's `applies_to` selectors are its one
+link to the tests (`lookup`) and to the catalog records it concerns (`for_record`).
+
+Witnesses run both frameworks on tiny inputs and return plain values; an error a framework raises is part of the
+observation (recorded by class name, never by full message). Gotcha witnesses live in equivalence.gotchas, shared
+with tests/test_gotchas.py.
 """
 from __future__ import annotations
 
-from . import gpu, layers, ops, runtime, training
-from ._entry import AREAS, ByPlatform, KnownDifference, Unsupported, MalformedDifference, StaleDifference, build_registry
+from itertools import chain
 
-DIFFERENCES: list[KnownDifference] = build_registry(
-    layers.ENTRIES, ops.ENTRIES, training.ENTRIES, runtime.ENTRIES, gpu.ENTRIES
-)
+from ..registry import Registry
+from . import autograd, devices, dtypes, gpu, layers, modes, numerics, ops, pipelines, training
+from ._entry import (AREAS, REGISTRY, ByPlatform, KnownDifference, MalformedDifference, Selector, StaleDifference,
+                     Unsupported)
+
+# Module order is catalogue order (the rendered document lists each area's entries in it).
+DIFFERENCES: Registry[KnownDifference] = Registry(REGISTRY, chain(
+    layers.ENTRIES, ops.ENTRIES, training.ENTRIES, dtypes.ENTRIES, pipelines.ENTRIES, devices.ENTRIES,
+    autograd.ENTRIES, modes.ENTRIES, numerics.ENTRIES, gpu.ENTRIES))
 
 
 def lookup(family: str, name: str, dtype: str | None = None) -> list[KnownDifference]:
-    """Entries whose `applies_to` selects this property-test case."""
+    """Entries whose `applies_to` selects this property-test case ('*' selectors included)."""
     return [d for d in DIFFERENCES if d.matches(family, name, dtype)]
+
+
+# The selector families of a catalog record kind's tests: an op's and a loss's gradient tests are 'grad:<id>'.
+RECORD_FAMILIES = {"op": ("op", "grad"), "loss": ("loss", "grad"), "optimizer": ("optimizer",), "layer": ("layer",)}
+
+
+def for_record(kind: str, record, dtypes=None) -> list[KnownDifference]:
+    """The entries that concern one catalog record, in catalogue order: those with a selector of the record kind's
+    test families (RECORD_FAMILIES) naming the record (a str id, or a record by its `id` and `name`) in one of
+    `dtypes` (default: the record's own `dtypes`, else any). The record -> entries link is derived from the
+    entries' selectors, never stored on the record; a selector of every name ('op:*:float16') applies to each test
+    of a family but concerns no record alone."""
+    names = {record} if isinstance(record, str) else {record.id, getattr(record, "name", record.id)}
+    dtypes = getattr(record, "dtypes", None) if dtypes is None else dtypes
+    return [d for d in DIFFERENCES if any(d.concerns(family, names, dtypes) for family in RECORD_FAMILIES[kind])]
 
 
 def unsupported_here(family: str, name: str, dtype: str | None = None) -> list[tuple[KnownDifference, Unsupported]]:
@@ -24,11 +51,8 @@ def unsupported_here(family: str, name: str, dtype: str | None = None) -> list[t
 
 def by_id(entry_id: str) -> KnownDifference:
     """The entry with this id; KeyError names the unknown id."""
-    for d in DIFFERENCES:
-        if d.id == entry_id:
-            return d
-    raise KeyError(f"no catalogue entry {entry_id!r}")
+    return DIFFERENCES.by_id(entry_id)
 
 
-__all__ = ["AREAS", "ByPlatform", "DIFFERENCES", "KnownDifference", "MalformedDifference", "StaleDifference",
-           "Unsupported", "by_id", "lookup", "unsupported_here"]
+__all__ = ["AREAS", "ByPlatform", "DIFFERENCES", "KnownDifference", "MalformedDifference", "RECORD_FAMILIES",
+           "Selector", "StaleDifference", "Unsupported", "by_id", "for_record", "lookup", "unsupported_here"]

@@ -3,17 +3,23 @@
 Each entry carries a tiny deterministic `witness` that runs BOTH frameworks and returns what each one did, and the
 `expected` values each is documented to give. `check()` compares the two: an upgrade that changes either side
 (not only one that makes them agree) makes the entry stale, and the message names the entry and what was observed.
+An entry is written one way only, ``KnownDifference(id=..., ...)`` with keywords, in its area module, right below
+its witness; its `applies_to` selectors (`Selector`) are the one link between it and the tests and catalog
+records it concerns.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
+
+from ..registry import Record, RecordError
 
 AREAS = (
     "op-semantics", "layer-defaults", "layouts", "losses", "optimizers", "gradients",
@@ -22,8 +28,8 @@ AREAS = (
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-class MalformedDifference(ValueError):
-    """A catalogue entry is missing a field or has an invalid one; the message names the entry."""
+REGISTRY = "catalogue"  # how RecordError names this registry: "catalogue entry 'adam-epsilon-default': ..."
+MalformedDifference = RecordError  # the registries' one error type, under the name this package always used
 
 
 class StaleDifference(AssertionError):
@@ -46,11 +52,12 @@ class ByPlatform:
         from ..platform import CONDITIONS
 
         if self.condition not in CONDITIONS:
-            raise MalformedDifference(f"ByPlatform condition {self.condition!r} is not one of {tuple(CONDITIONS)}")
+            raise RecordError(REGISTRY, None, f"ByPlatform condition {self.condition!r} is not one of "
+                                                  f"{tuple(CONDITIONS)}")
         covered = [v for key in self.values for v in (key if isinstance(key, tuple) else (key,))]
         if sorted(map(repr, covered)) != sorted(map(repr, CONDITIONS[self.condition])):
-            raise MalformedDifference(f"ByPlatform({self.condition!r}) keys cover {covered}, expected each of "
-                                      f"{list(CONDITIONS[self.condition])} exactly once")
+            raise RecordError(REGISTRY, None, f"ByPlatform({self.condition!r}) keys cover {covered}, expected each "
+                                              f"of {list(CONDITIONS[self.condition])} exactly once")
 
     def select(self, conditions: dict[str, Any]) -> Any:
         """The expectation for a platform with these condition values."""
@@ -81,10 +88,11 @@ class Unsupported:
         from ..platform import CONDITIONS
 
         if self.side not in ("tf", "torch"):
-            raise MalformedDifference(f"Unsupported.side {self.side!r} is not 'tf' or 'torch'")
+            raise RecordError(REGISTRY, None, f"Unsupported.side {self.side!r} is not 'tf' or 'torch'")
         for name, values in self.when.items():
             if name not in CONDITIONS or not set(values) <= set(CONDITIONS[name]):
-                raise MalformedDifference(f"Unsupported.when {name}={values!r} is not a platform condition value")
+                raise RecordError(REGISTRY, None,
+                                  f"Unsupported.when {name}={values!r} is not a platform condition value")
 
     def active(self, conditions: dict[str, Any] | None = None) -> bool:
         """True on a platform (default: this one) where the side cannot run the computation."""
@@ -110,7 +118,35 @@ class Unsupported:
 
 
 @dataclasses.dataclass(frozen=True)
-class KnownDifference:
+class Selector:
+    """One `applies_to` selector, 'family:name[:dtype]': the tests of a family ('op', 'layer', 'loss', 'grad',
+    'optimizer'; a test marker such as 'ops' too) whose name is `name`, in `dtype`. '*' matches anything there."""
+
+    family: str
+    name: str
+    dtype: str = "*"
+
+    @staticmethod
+    @functools.cache
+    def parse(text: str) -> Selector:
+        """The selector `text` spells; ValueError when it is not 'family:name[:dtype]'."""
+        parts = text.split(":") if isinstance(text, str) else []
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ValueError(f"selector {text!r} is not 'family:name[:dtype]'")
+        return Selector(*parts)
+
+    def matches(self, families: Collection[str], names: Collection[str], dtypes: Collection[str] | None = None) -> bool:
+        """True when this selects a test of one of `families` named by one of `names`, in one of `dtypes` (None: in
+        any dtype). The one matcher: `lookup` asks about one (family, name, dtype); the pytest plugin about every
+        marker of a collected test and every run of whole '-'-separated words of its id at once."""
+        return ((self.family == "*" or self.family in families) and (self.name == "*" or self.name in names)
+                and (self.dtype == "*" or dtypes is None or self.dtype in dtypes))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class KnownDifference(Record):
+    REGISTRY = REGISTRY  # "catalogue", as RecordError names it
+
     id: str  # stable slug, never reused: 'adam-epsilon-default'
     area: str  # one of AREAS
     title: str  # one-line statement of the difference
@@ -122,12 +158,28 @@ class KnownDifference:
     snippet_torch: str
     evidence: str  # where it is documented: API doc, source file, upstream issue
     mapping: str = ""  # how to make the two agree ("" when nothing does)
-    applies_to: tuple[str, ...] = ()  # selectors 'family:name[:dtype]' of the property tests this explains
+    applies_to: tuple[str, ...] = ()  # selectors 'family:name[:dtype]' (Selector) of the tests and records it explains
     atol: float = 0.0  # slack when comparing observed floats with `expected` (witness values are exact by default)
     gotcha: bool = False  # also shown in the gotchas section
     unsupported: Unsupported | None = None  # a platform limitation the selected tests assert (see Unsupported)
+    # What the op and gradient property tests leave to this witness (equivalence/checks/ops.py, tests/test_grads.py;
+    # differences/ops.py derives NARROWS, SIDE_NARROWS, ZERO_SIGNS and GRAD_NARROWS from these). None: nothing.
+    narrows: frozenset | None = None  # edge kinds (strategies.EDGE_KINDS) the selected op tests stop drawing, on
+    # both sides, because the witness pins them down exactly; frozenset() where the entry is asserted another way
+    side_narrows: dict | None = None  # {side: edge kinds} the witness owns on ONE side only: the samples still hold
+    # them, the other side is checked on them against the reference, and this side (with TF vs torch) on the sample
+    # as its documented behaviour sees it (checks/ops.py SIDE_VIEWS: subnormals become zeros of their sign)
+    zero_signs: frozenset | ByPlatform | None = None  # the witness owns the sign of the zero results of the selected
+    # ops where IEEE 754 leaves it open and no edge kind isolates it: the op test compares their values but not TF's
+    # zero signs with torch's. The set names the sides whose zero signs it also owns against the float64 reference;
+    # a ByPlatform of such sets holds None where the entry owns no zero sign on that platform
+    grad_narrows: Callable[[Any], bool] | None = None  # predicate on a drawn gradient Sample: the cases the witness
+    # owns (a kernel that is wrong or crashes here, per its expectation for this platform) are not drawn
 
     def __post_init__(self):
+        self.validate()
+
+    def problems(self) -> list[str]:
         problems = []
         if not isinstance(self.id, str) or not _SLUG.match(self.id):
             problems.append(f"id {self.id!r} is not a lowercase-hyphen slug")
@@ -140,23 +192,45 @@ class KnownDifference:
             problems.append("witness is not callable")
         if not isinstance(self.expected, dict) or set(self.expected) != {"tf", "torch"}:
             problems.append(f"expected must be a dict with exactly the keys 'tf' and 'torch', got {self.expected!r}")
+        families = set()
         for sel in self.applies_to:
-            if sel.count(":") not in (1, 2):
-                problems.append(f"selector {sel!r} is not 'family:name[:dtype]'")
-        if problems:
-            raise MalformedDifference(f"catalogue entry {self.id!r}: " + "; ".join(problems))
+            try:
+                families.add(Selector.parse(sel).family)
+            except ValueError as exc:
+                problems.append(str(exc))
+        problems += self._op_test_problems(families)
+        return problems
 
-    def __repr__(self) -> str:  # short, so pytest's "entry = ..." line and Hypothesis examples stay readable
-        return f"KnownDifference<{self.id}>"
+    def _op_test_problems(self, families: set[str]) -> list[str]:
+        problems = []
+        if self.narrows is not None and not isinstance(self.narrows, frozenset):
+            problems.append(f"narrows {self.narrows!r} is not a frozenset of edge kinds")
+        if self.side_narrows is not None and not (isinstance(self.side_narrows, dict)
+                                                  and set(self.side_narrows) <= {"tf", "torch"}):
+            problems.append(f"side_narrows {self.side_narrows!r} is not a {{side: edge kinds}} dict")
+        if self.zero_signs is not None and not isinstance(self.zero_signs, (frozenset, ByPlatform)):
+            problems.append(f"zero_signs {self.zero_signs!r} is not a frozenset of sides or a ByPlatform of them")
+        if self.grad_narrows is not None and not callable(self.grad_narrows):
+            problems.append("grad_narrows is not callable")
+        for field, family in (("narrows", "op"), ("side_narrows", "op"), ("zero_signs", "op"),
+                              ("grad_narrows", "grad")):
+            if getattr(self, field) is not None and family not in families:
+                problems.append(f"{field} without a '{family}:' selector in applies_to (it concerns no test)")
+        return problems
+
+    def selects(self, families: Collection[str], names: Collection[str], dtypes: Collection[str] | None = None) -> bool:
+        """True when one of `applies_to` selects a test of these families, names and dtypes (Selector.matches)."""
+        return any(Selector.parse(sel).matches(families, names, dtypes) for sel in self.applies_to)
 
     def matches(self, family: str, name: str, dtype: str | None = None) -> bool:
         """True when one of `applies_to` selects this family/name(/dtype); '*' is a wildcard."""
-        for sel in self.applies_to:
-            parts = sel.split(":")
-            fam, nm, dt = parts[0], parts[1], (parts[2] if len(parts) == 3 else "*")
-            if fam in ("*", family) and nm in ("*", name) and (dt == "*" or dtype is None or dt == dtype):
-                return True
-        return False
+        return self.selects((family,), (name,), None if dtype is None else (dtype,))
+
+    def concerns(self, family: str, names: Collection[str], dtypes: Collection[str] | None = None) -> bool:
+        """True when a selector of `family` names one of `names` itself, not '*': the entry concerns that record
+        (a selector of every name, 'op:*:float16', applies to each test of the family but concerns none alone)."""
+        return any(sel.name != "*" and sel.matches((family,), names, dtypes)
+                   for sel in map(Selector.parse, self.applies_to))
 
     def observe(self) -> dict[str, Any]:
         """Run the witness (seeded, global framework state restored); errors are reported with this entry's id."""
@@ -167,9 +241,9 @@ class KnownDifference:
             with _runtime.isolated(_runtime.seed_for(f"difference:{self.id}")):
                 observed = self.witness()
         except Exception as exc:  # noqa: BLE001 - re-raised with the entry named
-            raise MalformedDifference(f"catalogue entry {self.id!r}: witness raised {type(exc).__name__}: {exc}") from exc
+            raise RecordError(REGISTRY, self.id, f"witness raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(observed, dict) or set(observed) != {"tf", "torch"}:
-            raise MalformedDifference(f"catalogue entry {self.id!r}: witness must return {{'tf':..., 'torch':...}}, got {observed!r}")
+            raise RecordError(REGISTRY, self.id, f"witness must return {{'tf':..., 'torch':...}}, got {observed!r}")
         return {k: normalise(v) for k, v in observed.items()}
 
     @property
@@ -262,7 +336,7 @@ def _init_naming_the_entry(self, *args, **kwargs):
     try:
         _dataclass_init(self, *args, **kwargs)
     except TypeError as exc:
-        raise MalformedDifference(f"catalogue entry {kwargs.get('id', args[0] if args else None)!r}: {exc}") from None
+        raise RecordError(REGISTRY, kwargs.get("id", args[0] if args else None), str(exc)) from None
 
 
 KnownDifference.__init__ = _init_naming_the_entry
@@ -300,14 +374,3 @@ def same(a: Any, b: Any, atol: float) -> bool:
             return a == b
         return abs(a - b) <= atol
     return a == b
-
-
-def build_registry(*groups: list[KnownDifference]) -> list[KnownDifference]:
-    """Concatenate area lists, rejecting duplicate ids (ids are never reused)."""
-    seen: dict[str, KnownDifference] = {}
-    for group in groups:
-        for entry in group:
-            if entry.id in seen:
-                raise MalformedDifference(f"duplicate catalogue id {entry.id!r} ({entry.title!r} and {seen[entry.id].title!r})")
-            seen[entry.id] = entry
-    return list(seen.values())

@@ -1,4 +1,4 @@
-"""Known differences: GPU and mixed-precision defaults (one KnownDifference per entry; append to ENTRIES).
+"""Known differences: GPU and mixed-precision defaults, each entry right below its witness.
 
 Every witness runs on a CPU-only machine too: the flags and policies that decide GPU behaviour are readable
 without a GPU. TF32 and determinism defaults are read from `devices.framework_defaults()`, the snapshot the gpu
@@ -10,7 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _runtime, devices
-from ._entry import KnownDifference
+from ..registry import Registry
+from ._entry import REGISTRY, KnownDifference
+
+ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
 
 def _tf32_defaults() -> dict:
@@ -18,6 +21,27 @@ def _tf32_defaults() -> dict:
     tf = d["tf"] and {"tensor_float_32": d["tf"]["tensor_float_32"]}
     torch = {k: d["torch"][k] for k in ("matmul_allow_tf32", "cudnn_allow_tf32")}
     return {"tf": tf, "torch": torch}
+
+
+ENTRIES.add(KnownDifference(
+    id="tf32-default",
+    area="numerics",
+    title="TensorFlow runs float32 matmul/conv in TF32 on Ampere+ GPUs by default; PyTorch does so only for cuDNN conv",
+    tf="tf.config.experimental.tensor_float_32_execution_enabled() is True by default: float32 matmuls and "
+       "convolutions on compute capability >= 8.0 round inputs to a 10-bit mantissa (~1e-3 relative error).",
+    torch="torch.backends.cuda.matmul.allow_tf32 is False by default (full float32 matmul) but "
+          "torch.backends.cudnn.allow_tf32 is True (cuDNN convolutions use TF32).",
+    witness=_tf32_defaults,
+    expected={"tf": {"tensor_float_32": True},
+              "torch": {"matmul_allow_tf32": False, "cudnn_allow_tf32": True}},
+    snippet_tf="tf.config.experimental.enable_tensor_float_32_execution(False)  # true float32",
+    snippet_torch="torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False",
+    evidence="tf.config.experimental.enable_tensor_float_32_execution docs; PyTorch notes/cuda.rst "
+             "'TensorFloat-32 (TF32) on Ampere (and later) devices'; measured error: docs/gpu.md",
+    mapping="Switch TF32 off on both sides for correctness runs (the root conftest does, as Keras' conftest does), "
+            "or compare GPU matmul/conv at the TF32 tolerance.",
+    gotcha=True,
+))
 
 
 def _autocast_dtypes() -> dict:
@@ -38,6 +62,28 @@ def _autocast_dtypes() -> dict:
     }
 
 
+ENTRIES.add(KnownDifference(
+    id="mixed-precision-half-dtype",
+    area="dtypes",
+    title="Keras 'mixed_float16' computes in float16 on every device; torch.autocast defaults to float16 on CUDA "
+          "but bfloat16 on CPU",
+    tf="Policy('mixed_float16'): compute float16, variables float32, on CPU and GPU alike.",
+    torch="torch.autocast(device_type) picks torch.get_autocast_dtype(device): float16 for 'cuda', bfloat16 for "
+          "'cpu'; parameters stay float32.",
+    witness=_autocast_dtypes,
+    expected={"tf": {"compute": "float16", "variable": "float32", "dense_output_cpu": "float16",
+                     "kernel": "float32"},
+              "torch": {"autocast_cuda": "float16", "autocast_cpu": "bfloat16",
+                        "linear_output_cpu": "bfloat16", "weight": "float32"}},
+    snippet_tf="keras.mixed_precision.set_dtype_policy('mixed_float16')",
+    snippet_torch="with torch.autocast('cpu'): y = model(x)  # bfloat16 unless dtype=torch.float16",
+    evidence="keras.mixed_precision.Policy docs; torch.amp docs (CPU autocast 'dtype defaults to bfloat16')",
+    mapping="Pass dtype explicitly: torch.autocast(dev, dtype=torch.float16) <-> 'mixed_float16', "
+            "dtype=torch.bfloat16 <-> 'mixed_bfloat16'.",
+    gotcha=True,
+))
+
+
 def _loss_scale_defaults() -> dict:
     torch, keras = _runtime.torch(), _runtime.keras()
     wrapper = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
@@ -55,6 +101,27 @@ def _loss_scale_defaults() -> dict:
         "torch": {"init_scale": scaler.get_scale(), "growth_interval": scaler.get_growth_interval(),
                   "growth_factor": scaler.get_growth_factor(), "backoff_factor": scaler.get_backoff_factor()},
     }
+
+
+ENTRIES.add(KnownDifference(
+    id="loss-scale-defaults",
+    area="optimizers",
+    title="Dynamic loss scaling starts at 2**15 in Keras and 2**16 in PyTorch; Keras adds it automatically",
+    tf="LossScaleOptimizer(initial_scale=32768.0, dynamic_growth_steps=2000), growth x2 / backoff x0.5 fixed; "
+       "Model.compile wraps the optimizer in it automatically under the 'mixed_float16' global policy.",
+    torch="torch.amp.GradScaler(init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000), "
+          "created and called explicitly (scale / step / update).",
+    witness=_loss_scale_defaults,
+    expected={"tf": {"initial_scale": 32768.0, "growth_steps": 2000, "compile_wraps": "LossScaleOptimizer"},
+              "torch": {"init_scale": 65536.0, "growth_interval": 2000, "growth_factor": 2.0,
+                        "backoff_factor": 0.5}},
+    snippet_tf="opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())",
+    snippet_torch="scaler = torch.amp.GradScaler('cuda')",
+    evidence="keras/src/optimizers/loss_scale_optimizer.py; keras/src/trainers/trainer.py (compile); "
+             "torch/amp/grad_scaler.py",
+    mapping="GradScaler(init_scale=2.0**15) or LossScaleOptimizer(initial_scale=2.0**16); the update formulas "
+            "agree after that (one step compared in tests/test_gpu.py on CUDA).",
+))
 
 
 def _device_mixing() -> dict:
@@ -85,91 +152,31 @@ def _device_mixing() -> dict:
             "torch": {"meta Linear(bias=True)(cpu x)": linear(True), "meta Linear(bias=False)(cpu x)": linear(False)}}
 
 
-ENTRIES: list[KnownDifference] = [
-    KnownDifference(
-        id="tf32-default",
-        area="numerics",
-        title="TensorFlow runs float32 matmul/conv in TF32 on Ampere+ GPUs by default; PyTorch does so only for cuDNN conv",
-        tf="tf.config.experimental.tensor_float_32_execution_enabled() is True by default: float32 matmuls and "
-           "convolutions on compute capability >= 8.0 round inputs to a 10-bit mantissa (~1e-3 relative error).",
-        torch="torch.backends.cuda.matmul.allow_tf32 is False by default (full float32 matmul) but "
-              "torch.backends.cudnn.allow_tf32 is True (cuDNN convolutions use TF32).",
-        witness=_tf32_defaults,
-        expected={"tf": {"tensor_float_32": True},
-                  "torch": {"matmul_allow_tf32": False, "cudnn_allow_tf32": True}},
-        snippet_tf="tf.config.experimental.enable_tensor_float_32_execution(False)  # true float32",
-        snippet_torch="torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False",
-        evidence="tf.config.experimental.enable_tensor_float_32_execution docs; PyTorch notes/cuda.rst "
-                 "'TensorFloat-32 (TF32) on Ampere (and later) devices'; measured error: docs/gpu.md",
-        mapping="Switch TF32 off on both sides for correctness runs (the root conftest does, as Keras' conftest does), "
-                "or compare GPU matmul/conv at the TF32 tolerance.",
-        gotcha=True,
-    ),
-    KnownDifference(
-        id="mixed-precision-half-dtype",
-        area="dtypes",
-        title="Keras 'mixed_float16' computes in float16 on every device; torch.autocast defaults to float16 on CUDA "
-              "but bfloat16 on CPU",
-        tf="Policy('mixed_float16'): compute float16, variables float32, on CPU and GPU alike.",
-        torch="torch.autocast(device_type) picks torch.get_autocast_dtype(device): float16 for 'cuda', bfloat16 for "
-              "'cpu'; parameters stay float32.",
-        witness=_autocast_dtypes,
-        expected={"tf": {"compute": "float16", "variable": "float32", "dense_output_cpu": "float16",
-                         "kernel": "float32"},
-                  "torch": {"autocast_cuda": "float16", "autocast_cpu": "bfloat16",
-                            "linear_output_cpu": "bfloat16", "weight": "float32"}},
-        snippet_tf="keras.mixed_precision.set_dtype_policy('mixed_float16')",
-        snippet_torch="with torch.autocast('cpu'): y = model(x)  # bfloat16 unless dtype=torch.float16",
-        evidence="keras.mixed_precision.Policy docs; torch.amp docs (CPU autocast 'dtype defaults to bfloat16')",
-        mapping="Pass dtype explicitly: torch.autocast(dev, dtype=torch.float16) <-> 'mixed_float16', "
-                "dtype=torch.bfloat16 <-> 'mixed_bfloat16'.",
-        gotcha=True,
-    ),
-    KnownDifference(
-        id="loss-scale-defaults",
-        area="optimizers",
-        title="Dynamic loss scaling starts at 2**15 in Keras and 2**16 in PyTorch; Keras adds it automatically",
-        tf="LossScaleOptimizer(initial_scale=32768.0, dynamic_growth_steps=2000), growth x2 / backoff x0.5 fixed; "
-           "Model.compile wraps the optimizer in it automatically under the 'mixed_float16' global policy.",
-        torch="torch.amp.GradScaler(init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000), "
-              "created and called explicitly (scale / step / update).",
-        witness=_loss_scale_defaults,
-        expected={"tf": {"initial_scale": 32768.0, "growth_steps": 2000, "compile_wraps": "LossScaleOptimizer"},
-                  "torch": {"init_scale": 65536.0, "growth_interval": 2000, "growth_factor": 2.0,
-                            "backoff_factor": 0.5}},
-        snippet_tf="opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())",
-        snippet_torch="scaler = torch.amp.GradScaler('cuda')",
-        evidence="keras/src/optimizers/loss_scale_optimizer.py; keras/src/trainers/trainer.py (compile); "
-                 "torch/amp/grad_scaler.py",
-        mapping="GradScaler(init_scale=2.0**15) or LossScaleOptimizer(initial_scale=2.0**16); the update formulas "
-                "agree after that (one step compared in tests/test_gpu.py on CUDA).",
-    ),
-    KnownDifference(
-        id="device-mixing",
-        area="devices",
-        title="TensorFlow copies tensors between devices implicitly; PyTorch raises on CUDA/CPU operands, and its "
-              "'meta' device silently does not for a matmul",
-        tf="Soft device placement is on by default: an op whose inputs live on CPU and GPU runs anyway, TF copies. "
-           "On a CPU-only machine a matmul requested on /GPU:0 with a CPU operand runs on CPU:0 without an error.",
-        torch="A CUDA op with a CPU operand raises RuntimeError ('Expected all tensors to be on the same device'; only "
-              "0-dim CPU tensors are exempt): the CUDA kernels check their operands' devices, matmul included "
-              "(nn.Linear with bias: tests/test_gpu.py). The 'meta' device is no faithful stand-in: "
-              "nn.Linear(2, 2, device='meta') on a CPU input raises from the bias add ('Tensor on device meta is not "
-              "on the expected device cpu!'), but with bias=False the matmul returns a CPU tensor of shape (1, 2) "
-              "whose memory was never written (its values differ run to run).",
-        witness=_device_mixing,
-        expected={"tf": {"soft_device_placement": True,
-                         "matmul on /GPU:0 with a CPU operand": [[2.0, 2.0]]},
-                  "torch": {"meta Linear(bias=True)(cpu x)":
-                            "RuntimeError: Tensor on device meta is not on the expected device cpu!",
-                            "meta Linear(bias=False)(cpu x)": {"device": "cpu", "shape": [1, 2]}}},
-        snippet_tf="with tf.device('/GPU:0'): y = x_on_cpu @ w  # copied implicitly",
-        snippet_torch="model.to('cuda'); y = model(x.to('cuda'))  # move inputs explicitly\n"
-                      "torch.nn.Linear(2, 2, bias=False, device='meta')(torch.ones(1, 2))  # a CPU tensor of garbage",
-        evidence="tf.config.set_soft_device_placement docs; PyTorch CUDA semantics notes; CUDA case asserted in "
-                 "tests/test_gpu.py::test_gpu_device_mismatch_error; meta case observed torch 2.13 CPU",
-        mapping="Move inputs to the model's device explicitly in torch (x.to(next(model.parameters()).device)); "
-                "never use 'meta' modules to test device handling.",
-        gotcha=True,
-    ),
-]
+ENTRIES.add(KnownDifference(
+    id="device-mixing",
+    area="devices",
+    title="TensorFlow copies tensors between devices implicitly; PyTorch raises on CUDA/CPU operands, and its "
+          "'meta' device silently does not for a matmul",
+    tf="Soft device placement is on by default: an op whose inputs live on CPU and GPU runs anyway, TF copies. "
+       "On a CPU-only machine a matmul requested on /GPU:0 with a CPU operand runs on CPU:0 without an error.",
+    torch="A CUDA op with a CPU operand raises RuntimeError ('Expected all tensors to be on the same device'; only "
+          "0-dim CPU tensors are exempt): the CUDA kernels check their operands' devices, matmul included "
+          "(nn.Linear with bias: tests/test_gpu.py). The 'meta' device is no faithful stand-in: "
+          "nn.Linear(2, 2, device='meta') on a CPU input raises from the bias add ('Tensor on device meta is not "
+          "on the expected device cpu!'), but with bias=False the matmul returns a CPU tensor of shape (1, 2) "
+          "whose memory was never written (its values differ run to run).",
+    witness=_device_mixing,
+    expected={"tf": {"soft_device_placement": True,
+                     "matmul on /GPU:0 with a CPU operand": [[2.0, 2.0]]},
+              "torch": {"meta Linear(bias=True)(cpu x)":
+                        "RuntimeError: Tensor on device meta is not on the expected device cpu!",
+                        "meta Linear(bias=False)(cpu x)": {"device": "cpu", "shape": [1, 2]}}},
+    snippet_tf="with tf.device('/GPU:0'): y = x_on_cpu @ w  # copied implicitly",
+    snippet_torch="model.to('cuda'); y = model(x.to('cuda'))  # move inputs explicitly\n"
+                  "torch.nn.Linear(2, 2, bias=False, device='meta')(torch.ones(1, 2))  # a CPU tensor of garbage",
+    evidence="tf.config.set_soft_device_placement docs; PyTorch CUDA semantics notes; CUDA case asserted in "
+             "tests/test_gpu.py::test_gpu_device_mismatch_error; meta case observed torch 2.13 CPU",
+    mapping="Move inputs to the model's device explicitly in torch (x.to(next(model.parameters()).device)); "
+            "never use 'meta' modules to test device handling.",
+    gotcha=True,
+))

@@ -143,15 +143,18 @@ def closest_call(members: list[tuple[str, dict]]) -> tuple[float, str] | None:
 
 def catalogue_section(catalogue: dict[str, dict]) -> str:
     """What differs, as documented: each catalogue entry with both frameworks' observed values."""
+    from ..differences.observation import DOCUMENTED, Observation  # here: loads the catalogue only for a summary
+
     if not catalogue:
         return "What differs: the known-differences catalogue is empty"
-    stale = sum(e["status"] != "documented" for e in catalogue.values())
+    observations = [Observation.from_row(entry_id, row) for entry_id, row in catalogue.items()]
+    stale = sum(o.status != DOCUMENTED for o in observations)
     head = (f"What differs: {len(catalogue)} known differences, observed on this install"
             + (f" ({stale} NOT as documented: see status)" if stale else " (all as documented)"))
     rows = []
-    for entry_id, e in catalogue.items():
-        obs = e["observed"] or {}
-        rows.append([entry_id, e["status"], value(obs.get("tf", e["error"]), 36), value(obs.get("torch", ""), 36)])
+    for o in observations:
+        seen = o.observed or {}
+        rows.append([o.entry_id, o.status, value(seen.get("tf", o.error), 36), value(seen.get("torch", ""), 36)])
     return head + "\n" + table(["entry", "status", "tf observed", "torch observed"], rows)
 
 

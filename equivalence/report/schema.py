@@ -225,7 +225,7 @@ def build(*, versions: dict[str, str], hypothesis_profile: str, platform: dict[s
           catalogue: dict[str, dict], run: dict[str, Any], suite_version: str | None = None) -> dict[str, Any]:
     """Assemble a report dict (the one place that knows the top-level layout); `platform`: `platform.observed()`."""
     if suite_version is None:
-        from .. import __version__ as suite_version
+        from ..version import __version__ as suite_version
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "suite_version": suite_version,
             "versions": dict(sorted(versions.items())), "hypothesis_profile": hypothesis_profile,
             "platform": dict(sorted(platform.items())),

@@ -63,9 +63,16 @@ MOVES = "tests/test_device_moves.py::test_"
 E5, E4 = 1 + 1e-5, 1 + 1e-4
 
 
+def _cpu(test: str, *ids: str) -> tuple[str, ...]:
+    """Node ids of a test on the device axis (equivalence.checks.on_devices), its CPU cases: the mutants patch CPU
+    frameworks, so those are the ones that must fail."""
+    return _nodes(test, *(f"{i}-cpu" for i in ids))
+
+
 def _ops(*ids: str, edge: bool = True) -> tuple[str, ...]:
-    """test_op_matches on each id, and its edge-value twin (where ties, NaN, +-0.5 and tiny values are drawn)."""
-    return _nodes(OPS, *ids) + (_nodes(EDGE, *ids) if edge else ())
+    """test_op_matches on each id on the CPU, and its edge-value twin (where ties, NaN, +-0.5 and tiny values are
+    drawn)."""
+    return _cpu(OPS, *ids) + (_cpu(EDGE, *ids) if edge else ())
 
 
 def _set(**values) -> Callable[[dict], None]:
@@ -153,18 +160,18 @@ _OPS = [
 # ---------------------------------------------------------------- gradients (values unchanged bit for bit)
 _GRADS = [
     Mutant("torch-softmax-grad-x1e-4", "torch", "grads", "F.softmax and torch.softmax gradients times 1 + 1e-4",
-           "1e-4 relative", _nodes(GRAD, "softmax", "softmax-keras"),
+           "1e-4 relative", _cpu(GRAD, "softmax", "softmax-keras"),
            combine(scale_grad("torch.nn.functional.softmax", E4), scale_grad("torch.softmax", E4))),
     Mutant("tf-tanh-grad-x1e-4", "tf", "grads", "tf.math.tanh gradient times 1 + 1e-4", "1e-4 relative",
-           _nodes(GRAD, "tanh"), scale_grad("tf.math.tanh", E4)),
+           _cpu(GRAD, "tanh"), scale_grad("tf.math.tanh", E4)),
     Mutant("torch-exp-grad-x1e-4", "torch", "grads", "torch.exp gradient times 1 + 1e-4", "1e-4 relative",
-           _nodes(GRAD, "exp", "exp-keras"), scale_grad("torch.exp", E4)),
+           _cpu(GRAD, "exp", "exp-keras"), scale_grad("torch.exp", E4)),
     Mutant("tf-matmul-grad-x1e-4", "tf", "grads", "tf.linalg.matmul gradients times 1 + 1e-4", "1e-4 relative",
-           _nodes(GRAD, "matmul", "matmul-batched"), scale_grad("tf.linalg.matmul", E4)),
+           _cpu(GRAD, "matmul", "matmul-batched"), scale_grad("tf.linalg.matmul", E4)),
     Mutant("keras-mean-grad-x1e-4", "tf", "grads", "keras.ops.mean gradient times 1 + 1e-4", "1e-4 relative",
-           _nodes(GRAD, "mean-keras"), scale_grad("keras.ops.mean", E4)),
+           _cpu(GRAD, "mean-keras"), scale_grad("keras.ops.mean", E4)),
     Mutant("torch-conv2d-grad-x1e-4", "torch", "grads", "F.conv2d gradients times 1 + 1e-4 (nn.Conv2d included)",
-           "1e-4 relative", _nodes(GRAD, "conv2d-same", "conv2d-valid", "conv2d-stride2") + _nodes(MODEL_GRAD, "conv_pool"),
+           "1e-4 relative", _cpu(GRAD, "conv2d-same", "conv2d-valid", "conv2d-stride2") + _nodes(MODEL_GRAD, "conv_pool"),
            scale_grad("torch.nn.functional.conv2d", E4)),
     Mutant("torch-lstm-grad-x1e-4", "torch", "grads", "nn.LSTM.forward gradients times 1 + 1e-4", "1e-4 relative",
            _nodes(MODEL_GRAD, "lstm"), scale_grad("torch.nn.LSTM.forward", E4)),
@@ -180,11 +187,11 @@ _GRADS = [
 # ---------------------------------------------------------------- layers and models
 _LAYERS = [
     Mutant("keras-dense-x1e-5", "tf", "layers", "keras.layers.Dense.call output times 1 + 1e-5", "1e-5 relative",
-           _nodes(LAYER, "dense-relu-float32", "dense-no_bias-float32", "dense-rank3-float32") + _nodes(SEED, "seed_mlp"),
+           _nodes(LAYER, "dense-relu-float32", "dense-no_bias-float32", "dense-rank3-float32") + _cpu(SEED, "seed_mlp"),
            scale_output("keras.layers.Dense.call", E5)),
     Mutant("torch-linear-tf32", "torch", "layers", "nn.Linear.forward reads input and weight as TF32",
            "<= 2^-11 = 4.9e-4 relative per operand: what TF32 does",
-           _nodes(LAYER, "dense-relu-float32", "dense-no_bias-float32", "dense-rank3-float32") + _nodes(SEED, "seed_mlp"),
+           _nodes(LAYER, "dense-relu-float32", "dense-no_bias-float32", "dense-rank3-float32") + _cpu(SEED, "seed_mlp"),
            replace("torch.nn.Linear.forward", C.torch_linear_tf32)),
     Mutant("keras-conv2d-x1e-5", "tf", "layers", "keras.layers.Conv2D.call output times 1 + 1e-5", "1e-5 relative",
            _nodes(LAYER, "conv2d-valid-float32", "conv2d-same-float32", "conv2d-groups2-float32"),
@@ -253,25 +260,25 @@ _LOSSES = [
 _OPTIM = [
     Mutant("torch-adam-beta2-0.9985", "torch", "optim", "torch.optim.Adam uses beta2 0.9985 where 0.999 is passed",
            "5e-4 relative in beta2 (1.5 x 1 - beta2): the smallest change of that constant a user would write",
-           _nodes(STEP, "adam-tiny_eps", "adam-amsgrad", "adam-defaults") + _nodes(ADAPTIVE, "mlp-adam-tiny_eps-3epochs"),
+           _cpu(STEP, "adam-tiny_eps", "adam-amsgrad", "adam-defaults") + _nodes(ADAPTIVE, "mlp-adam-tiny_eps-3epochs"),
            rebind("torch.optim.Adam.__init__", _adam_beta2)),
     Mutant("torch-adam-beta2-default", "torch", "defaults", "torch.optim.Adam defaults to betas=(0.9, 0.9985)",
-           "a default, 5e-4 relative in beta2", _nodes(STEP, "adam-defaults") + (f"{SNAPSHOT}[torch.optim.Adam]",),
+           "a default, 5e-4 relative in beta2", _cpu(STEP, "adam-defaults") + (f"{SNAPSHOT}[torch.optim.Adam]",),
            with_defaults("torch.optim.Adam.__init__", betas=(0.9, 0.9985))),
     Mutant("keras-adam-epsilon-default", "tf", "defaults", "keras.optimizers.Adam defaults to epsilon=1.0001e-7",
-           "a default, 1e-4 relative", _nodes(STEP, "adam-defaults") + (f"{SNAPSHOT}[keras.optimizers.Adam]",),
+           "a default, 1e-4 relative", _cpu(STEP, "adam-defaults") + (f"{SNAPSHOT}[keras.optimizers.Adam]",),
            with_defaults("keras.optimizers.Adam.__init__", epsilon=1.0001e-7)),
     Mutant("keras-rmsprop-rho-x1e-4", "tf", "optim", "keras.optimizers.RMSprop uses rho * (1 + 1e-4)",
            "1e-4 relative in rho (9e-4 in 1 - rho)",
-           _nodes(STEP, "rmsprop-tiny_eps", "rmsprop-centered", "rmsprop-momentum", "rmsprop-centered_momentum"),
+           _cpu(STEP, "rmsprop-tiny_eps", "rmsprop-centered", "rmsprop-momentum", "rmsprop-centered_momentum"),
            rebind("keras.optimizers.RMSprop.__init__", _times("rho", E4))),
     Mutant("torch-sgd-dampening-1e-4", "torch", "optim", "torch.optim.SGD with momentum uses dampening 1e-4, not 0",
            "1e-4 of each new gradient in the momentum buffer",
-           _nodes(STEP, "sgd-momentum", "sgd-momentum_weight_decay") + _nodes(LOOP, "mlp-sgd-momentum"),
+           _cpu(STEP, "sgd-momentum", "sgd-momentum_weight_decay") + _nodes(LOOP, "mlp-sgd-momentum"),
            rebind("torch.optim.SGD.__init__", _dampened)),
     Mutant("torch-adamw-weight-decay-x1e-3", "torch", "optim", "torch.optim.AdamW uses weight_decay * (1 + 1e-3)",
            "1e-3 of the constant, ~1e-4 of the update (lr * wd * p against lr)",
-           _nodes(STEP, "adamw-tiny_eps", "adamw-amsgrad", "adamw-defaults"),
+           _cpu(STEP, "adamw-tiny_eps", "adamw-amsgrad", "adamw-defaults"),
            rebind("torch.optim.AdamW.__init__", _times("weight_decay", 1 + 1e-3))),
     Mutant("keras-sgd-nesterov-default", "tf", "defaults", "keras.optimizers.SGD defaults to nesterov=True",
            "a default", (f"{PINS}sgd_nesterov_off", f"{SNAPSHOT}[keras.optimizers.SGD]"),

@@ -35,13 +35,13 @@ class Job:
 
     def __init__(self, name: str, seed: int = 0):
         torch, tf, keras = _runtime.torch(), _runtime.tf(), _runtime.keras()
-        from equivalence._torch import to_torch_layout
+        from equivalence.sides import side
 
         self.pair = build_pair(seed_models()[name], seed=seed)
         x = self.pair.sample_input(seed=seed + 1, batch=BATCH)
         labels = np.random.default_rng(seed + 2).integers(0, 10, BATCH)
         self.x, self.tol = x, self.pair.tolerance(x)
-        self.x_torch, self.y_torch = torch.from_numpy(to_torch_layout(x)), torch.from_numpy(labels)
+        self.x_torch, self.y_torch = torch.from_numpy(side("torch-cpu").to_layout(x)), torch.from_numpy(labels)
         self.x_tf, self.y_tf = tf.constant(x), tf.constant(labels)
         self.torch_opt = torch.optim.SGD(self.pair.torch.parameters(), lr=LR)
         self.keras_opt = keras.optimizers.SGD(learning_rate=LR)
@@ -108,10 +108,10 @@ def verify(job: Job, ref: Job, impl: str, mode: str, fn) -> None:
     what = f"{job.pair.spec.name}/{mode} {impl} vs torch-eager"
     out, expected = fn(), getattr(ref, f"torch_{mode}")()
     if mode == "forward":
-        from equivalence._torch import from_torch_layout
+        from equivalence.sides import side
 
-        got = to_numpy(out) if impl.startswith("keras") else from_torch_layout(to_numpy(out), job.pair.torch)
-        want = from_torch_layout(to_numpy(expected), ref.pair.torch)
+        got = to_numpy(out) if impl.startswith("keras") else side("torch-cpu").from_layout(to_numpy(out), job.pair.torch)
+        want = side("torch-cpu").from_layout(to_numpy(expected), ref.pair.torch)
         assert_close(got, want, cross(job.tol), what=what, label_a=impl, label_b="torch-eager")
         return
     loss = out[0] if mode == "forward_backward" and impl.startswith("keras") else out
@@ -161,7 +161,8 @@ def test_bench_model(benchmark, bench_threads, name, mode, impl):
 def _cuda_step(device, autocast: bool):
     """One SGD training step of the seed CNN on CUDA, float32 or autocast(float16) + GradScaler, synchronised."""
     torch = _runtime.torch()
-    from equivalence._torch import build_torch, to_torch_layout
+    from equivalence._torch import build_torch
+    from equivalence.sides import side
     from equivalence.weights import init_weights, load_torch
 
     spec = seed_models()["seed_cnn_torch"]
@@ -169,7 +170,7 @@ def _cuda_step(device, autocast: bool):
     load_torch(module, spec, init_weights(spec, 0))
     module.to(device)
     x = np.random.default_rng(1).standard_normal((BATCH, *spec.input_shape)).astype(np.float32)
-    xt, yt = torch.from_numpy(to_torch_layout(x)).to(device), torch.randint(0, 10, (BATCH,), device=device)
+    xt, yt = torch.from_numpy(side("torch-cpu").to_layout(x)).to(device), torch.randint(0, 10, (BATCH,), device=device)
     opt = torch.optim.SGD(module.parameters(), lr=LR)
     scaler = torch.amp.GradScaler("cuda", enabled=autocast)
 

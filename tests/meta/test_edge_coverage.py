@@ -15,6 +15,7 @@ import pytest
 from hypothesis import settings
 
 from equivalence import strategies as S
+from equivalence.catalog._samples import as_reference
 
 pytestmark = pytest.mark.meta
 
@@ -68,26 +69,26 @@ def _draws(request, monkeypatch, test, info, dtype) -> list:
     """The samples `test` (of tests/test_ops.py) draws for one case in a run of the active profile: seeded by the
     root conftest's hook for that case's node id, check_sample recording instead of comparing."""
     nodeid = f"{pathlib.Path(test_ops.__file__).relative_to(request.config.rootpath).as_posix()}::" \
-             f"{test.__name__}[{info.id}-{dtype}]"
+             f"{test.__name__}[{info.id}-{dtype}-cpu]"
     seen = []
     with monkeypatch.context() as m:
         for attr in ("_hypothesis_internal_use_seed", "_hypothesis_internal_use_settings", "_seeded_per_case"):
             m.setattr(test, attr, getattr(test, attr, None), raising=False)  # restored afterwards
-        m.setattr(test_ops, "check_sample", lambda info, dtype, sample, known: seen.append(sample))
+        m.setattr(test_ops, "check_op", lambda info, dtype, sample, known, device: seen.append(sample))
         _root_conftest(request.config).pytest_runtest_call(
             types.SimpleNamespace(obj=test, nodeid=nodeid, config=request.config))
-        test(info=info, dtype=dtype)
+        test(info=info, dtype=dtype, device="cpu")
     return seen
 
 
 def _windows(info, sample) -> tuple:
     """Output positions per spatial dim of a convolution or pooling sample (from the float64 reference)."""
     with np.errstate(all="ignore"):  # NaN and inf inputs
-        out = info.ref(*(test_ops.as_reference(a) for a in sample.args), **sample.kwargs)
+        out = info.ref(*(as_reference(a) for a in sample.args), **sample.kwargs)
     return tuple(np.shape(out)[1:-1])
 
 
-FAMILIES = sorted({p.values[0].family for p in test_ops.CASES})
+OP_FAMILIES_DRAWN = sorted({p.values[0].family for p in test_ops.CASES})  # op families with test_ops cases
 
 
 def _cases(family: str) -> list:
@@ -115,7 +116,7 @@ def _edge_gaps(info, dtype, sample) -> list:
     return [f"{info.id}[{dtype}] {g} (narrowed: {sorted(narrowed)}; {sample!r})" for g in gaps]
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", OP_FAMILIES_DRAWN)
 def test_edge_samples_meet_every_edge_kind(family, request, monkeypatch):
     """The edge test's sample of every case holds each edge kind the case does not leave out (catalogue narrowing,
     BY_DESIGN), no empty array, and contracts over K >= 2, slides several windows and picks every index."""
@@ -124,7 +125,7 @@ def test_edge_samples_meet_every_edge_kind(family, request, monkeypatch):
     assert not gaps, "\n".join(gaps)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", OP_FAMILIES_DRAWN)
 def test_ci_draws_at_most_one_empty_example_per_case(family, request, monkeypatch):
     """Under a derandomized profile (ci) every case meets the 'empty' kind in one example at most (its first):
     the others hold values."""

@@ -7,8 +7,6 @@ to a large one. Under the former rule (atol = rtol x max|expected| over the arra
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -19,11 +17,10 @@ from equivalence import EquivalenceMismatch, compare, for_arrays
 from equivalence._runtime import torch
 from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
+from equivalence.checks import ops as op_check  # the op tests' own assertion path, not a copy
 
 pytestmark = pytest.mark.meta
 
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))  # tests/, as pytest's rootdir-relative import does
-import test_ops  # noqa: E402  (the op tests' own assertion path, not a copy)
 
 SMALL_NEXT_TO_LARGE = np.array([1e-5, 10.0], np.float32)
 
@@ -61,10 +58,10 @@ def _sample(op_id) -> Sample:
 def test_elementwise_mutant_fails_next_to_a_large_element(op_id, torch_fn, hypothesis_context):
     """A wrong elementwise implementation fails check_sample on [1e-5, 10], naming the small element."""
     info, sample = by_id(op_id), _sample(op_id)
-    known = test_ops.known_differences(info, "float32")
-    test_ops.check_sample(info, "float32", sample, known)  # the real op passes on this sample
+    known = op_check.known_differences(info, "float32")
+    op_check.check_sample(info, "float32", sample, known)  # the real op passes on this sample
     with pytest.raises(EquivalenceMismatch) as exc:
-        test_ops.check_sample(dataclasses.replace(info, torch_fn=torch_fn), "float32", sample, known)
+        op_check.check_sample(dataclasses.replace(info, torch_fn=torch_fn), "float32", sample, known)
     msg = str(exc.value)
     assert "torch != ref64" in msg and "elementwise rule: float32 4 ulps of each element" in msg
     worst = "at (0,)" if op_id in ("log1p", "expm1") else "at ("  # the scaled ones are off everywhere

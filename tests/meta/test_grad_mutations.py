@@ -1,4 +1,4 @@
-"""The op-gradient check (equivalence.gradcheck.check_op_grad) catches small changes of a backward pass.
+"""The op-gradient check (equivalence.checks.check_grad, on the CPU) catches small changes of a backward pass.
 
 Each mutation changes only torch's backward of one registry op (the values it returns are unchanged): the OpInfo's
 `torch_fn` is wrapped, through dataclasses.replace, in a custom autograd.Function that scales the gradient flowing
@@ -16,10 +16,11 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from equivalence import _runtime
+from equivalence import _runtime, sides
 from equivalence.catalog.ops import MalformedOpInfo, by_id
 from equivalence.compare import EquivalenceMismatch
-from equivalence.gradcheck import SMOOTH, check_op_grad, cotangent, reference_output, reference_vjp, torch_op_grads
+from equivalence.checks import check_grad
+from equivalence.gradcheck import SMOOTH, cotangent, reference_output, reference_vjp
 
 pytestmark = pytest.mark.grads
 
@@ -84,7 +85,8 @@ def _changes_torch_grad(info, mutated, sample, seed) -> bool:
     if out.size == 0 or not np.isfinite(out).all():
         return False
     cot, floating = cotangent(info, sample, seed), info.differentiable(sample)
-    before, after = (torch_op_grads(i, sample, cot, floating) for i in (info, mutated))
+    before, after = (sides.side("torch-cpu").op_vjp(i.torch_fn, sample.args, sample.kwargs, cot, floating).grads
+                     for i in (info, mutated))
     return any(not np.array_equal(a, b) for a, b in zip(before, after))
 
 
@@ -98,12 +100,12 @@ def test_mutated_torch_grad_is_caught(op_id, mutation, wrap, data):
     seed = data.draw(st.integers(0, 2**31 - 1), label="cotangent_seed")
     note(sample.describe())
     try:
-        check_op_grad(info, sample, seed)  # the unmutated case passes (else the mutation proves nothing)
+        check_grad(info, sample, seed)  # the unmutated case passes (else the mutation proves nothing)
     except EquivalenceMismatch as err:
         raise AssertionError(f"{op_id}: the unmutated check fails:\n{err}") from None
     assume(_changes_torch_grad(info, mutated, sample, seed))
     with pytest.raises(EquivalenceMismatch, match="torch != ref64"):
-        check_op_grad(mutated, sample, seed)
+        check_grad(mutated, sample, seed)
 
 
 # ---------------------------------------------------------------- the float64 reference itself (no framework)

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from equivalence.catalog import coverage
-from equivalence.catalog._opinfo import MalformedOpInfo, Sample
-from equivalence.catalog.ops import OP_DB, build_op_db, by_id
-from equivalence.differences import DIFFERENCES, lookup
+from equivalence.catalog._opinfo import REGISTRY, MalformedOpInfo, Sample
+from equivalence.catalog.ops import OP_DB, by_id
+from equivalence.differences import DIFFERENCES, Selector, for_record, lookup
 from equivalence.differences import ops as op_differences
+from equivalence.registry import Registry
 from equivalence.tolerances import EXACT
 
 pytestmark = pytest.mark.meta
@@ -38,9 +39,9 @@ def test_float_ops_are_tested_in_float32():
 
 
 def test_duplicate_id_is_rejected_naming_it():
-    """build_op_db raises MalformedOpInfo naming a repeated id."""
-    with pytest.raises(MalformedOpInfo, match="duplicate op registry id 'exp'"):
-        build_op_db([_exp(), _exp()])
+    """The op registry raises MalformedOpInfo naming a repeated id."""
+    with pytest.raises(MalformedOpInfo, match="op registry entry 'exp': duplicate id"):
+        Registry(REGISTRY, [_exp(), _exp()])
 
 
 @pytest.mark.parametrize("change, message", [
@@ -53,33 +54,33 @@ def test_duplicate_id_is_rejected_naming_it():
 def test_invalid_entries_raise_naming_the_entry(change, message):
     """A malformed field raises at registry build time with the entry id and the problem."""
     bad = dataclasses.replace(_exp(), **change)
-    with pytest.raises(MalformedOpInfo, match=f"entry '{bad.id}'.*{message}"):
-        build_op_db([bad])
+    with pytest.raises(MalformedOpInfo, match=f"op registry entry '{bad.id}'.*{message}"):
+        Registry(REGISTRY, [bad])
 
 
 def test_samples_reject_undeclared_dtype():
     """Asking for samples in a dtype the op does not declare is an error naming op and dtypes."""
-    with pytest.raises(MalformedOpInfo, match="'logical_and' is not tested in 'float32'"):
+    with pytest.raises(MalformedOpInfo, match="'logical_and': not tested in 'float32'"):
         by_id("logical_and").samples("float32")
 
 
-@pytest.mark.parametrize("info", [i for i in OP_DB if i.differences], ids=lambda i: i.id)
+@pytest.mark.parametrize("info", [i for i in OP_DB if for_record("op", i)], ids=lambda i: i.id)
 def test_linked_differences_exist_and_select_the_op(info):
-    """Each catalogue id an entry names exists, and op-area ones select this op in some declared dtype."""
-    unknown = set(info.differences) - DIFFERENCE_IDS
-    assert not unknown, f"{info.id} names unknown catalogue ids {sorted(unknown)}"
-    for diff_id in set(info.differences) & {d.id for d in op_differences.ENTRIES}:
-        selected = {d.id for dt in info.dtypes for d in lookup("op", info.name, dt) + lookup("op", info.id, dt)}
-        assert diff_id in selected, f"{info.id} names {diff_id!r} but its applies_to never selects op:{info.id}"
+    """Each entry linked to an op (for_record: its selectors name the op) selects the op's tests where they look
+    it up: the op test (lookup, in a declared dtype) or its gradient test ('grad:<id>')."""
+    selected = {d.id for dt in info.dtypes for d in lookup("op", info.name, dt) + lookup("op", info.id, dt)}
+    selected |= {d.id for name in (info.name, info.id) for d in lookup("grad", name)}
+    for entry in for_record("op", info):
+        assert entry.id in DIFFERENCE_IDS and entry.id in selected, \
+            f"{info.id} is linked to {entry.id!r} but its applies_to never selects op:{info.id} or grad:{info.id}"
 
 
 def test_every_op_catalogue_selector_matches_a_registry_case():
     """No stale selectors: each 'op:' selector of the catalogue matches at least one op-dtype case."""
     cases = [(i, d) for i in OP_DB for d in i.dtypes]
     for entry in DIFFERENCES:
-        for sel in (s for s in entry.applies_to if s.startswith("op:")):
-            probe = dataclasses.replace(entry, applies_to=(sel,))
-            assert any(probe.matches("op", i.name, d) or probe.matches("op", i.id, d) for i, d in cases), \
+        for sel in (Selector.parse(s) for s in entry.applies_to if s.startswith("op:")):
+            assert any(sel.matches(("op",), (i.name, i.id), (d,)) for i, d in cases), \
                 f"catalogue entry {entry.id!r}: selector {sel!r} matches no op test case"
 
 
@@ -89,6 +90,10 @@ def test_narrows_name_real_entries_and_edge_kinds():
 
     assert set(op_differences.NARROWS) <= DIFFERENCE_IDS
     assert all(kinds <= EDGE_KINDS for kinds in op_differences.NARROWS.values())
+    # the views are of differences/ops.py's entries: an op-test field set elsewhere would be left out of them
+    fields = ("narrows", "side_narrows", "zero_signs", "grad_narrows")
+    elsewhere = [e.id for e in DIFFERENCES if e not in op_differences.ENTRIES and any(getattr(e, f) for f in fields)]
+    assert not elsewhere, f"entries outside differences/ops.py set op-test fields: {elsewhere}"
 
 
 def test_tolerance_is_exact_for_integer_outputs_and_scaled_for_reductions():

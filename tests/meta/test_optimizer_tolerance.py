@@ -1,5 +1,5 @@
 """The optimizer update bound is derived per optimizer and tight: a small change of one constant on either side
-fails tests/test_optimizer_step.py's check (`training.optimizer_update_checks`) on its pinned TYPICAL case.
+fails tests/test_optimizer_step.py's check (`checks.steps.update_checks`) on its pinned TYPICAL case.
 
 Changes are relative to each constant's natural parameter: lr and eps themselves, 1 - beta / 1 - rho / 1 - momentum
 for the decay constants (beta2 0.999 -> 0.9985 is +50% of 1 - beta2). Smallest change caught on TYPICAL (bisected to
@@ -26,7 +26,7 @@ import pytest
 
 from equivalence.catalog.optimizers import KerasAdam, KerasAdamax, KerasNadam, TorchAdam, by_id, one_minus_power_rel
 from equivalence.training import TYPICAL_UPDATE_CASE as TYPICAL
-from equivalence.training import optimizer_update_checks
+from equivalence.checks.steps import update_checks
 
 U = 2.0**-23
 DECAYS = {"beta2": ("betas", "beta_2"), "rho": ("alpha", "rho"), "momentum": ("momentum", "momentum")}
@@ -66,7 +66,7 @@ def caught(opt_id: str, const: str, side: str, rel: float) -> bool:
     """Whether the optimizer test's check fails on its pinned TYPICAL case with this change."""
     info = mutated(opt_id, const, side, rel)
     unit, p0 = TYPICAL
-    return not all(c.ok for c in optimizer_update_checks(info, (unit * info.grad_scale).astype(np.float32), p0))
+    return not all(c.ok for c in update_checks(info, (unit * info.grad_scale).astype(np.float32), p0))
 
 
 MUTATIONS = [  # (entry, constant, relative change): the issue's "small plausible" changes
@@ -85,7 +85,7 @@ def test_small_constant_change_fails_the_update_check(opt_id, const, rel, side):
     """One constant changed by a small plausible amount on one side makes that side's updates leave the bound."""
     info = mutated(opt_id, const, side, rel)
     unit, p0 = TYPICAL
-    checks = optimizer_update_checks(info, (unit * info.grad_scale).astype(np.float32), p0)
+    checks = update_checks(info, (unit * info.grad_scale).astype(np.float32), p0)
     label = "tf" if side == "keras" else "torch"
     failed = [c for c in checks if not c.ok and c.label_a == label and c.label_b.startswith("ref64")]
     assert failed, f"{opt_id}: {const} changed by {rel:g} ({side}) still passes:\n" + "\n".join(

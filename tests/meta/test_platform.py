@@ -88,6 +88,7 @@ def probes() -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow  # its probes fixture runs both frameworks in child processes per setting
 @pytest.mark.parametrize("setting, expected", [
     ("onednn-off-torch-default", {"tf_onednn": False, "torch_cpu_capability": "DEFAULT"}),
     ("onednn-on-torch-avx2", {"tf_onednn": True, "torch_cpu_capability": "AVX2"}),
@@ -109,6 +110,7 @@ def test_values_the_frameworks_ignore_are_ignored_by_the_prediction(probes, clea
     assert {k: probe["predicted"][k] for k in PREDICTED} == {k: default[k] for k in PREDICTED}
 
 
+@pytest.mark.slow  # pytest in a child process
 def test_header_and_collection_import_no_framework(tmp_path):
     """`pytest --collect-only` on the whole suite prints the platform header and imports neither framework."""
     (tmp_path / "frameworks_probe.py").write_text(

@@ -11,7 +11,7 @@ import equivalence
 from equivalence import compare, platform, tolerance
 from equivalence.report import schema
 
-pytestmark = pytest.mark.meta
+pytestmark = [pytest.mark.meta, pytest.mark.slow]  # a pytest run with two xdist workers
 pytest_plugins = ["pytester"]
 
 # A tiny suite: a passing and a failing comparison through equivalence.compare, a skip, an xfail, a test that

@@ -145,6 +145,7 @@ def test_cli_lists_and_rejects_unknown_ids(capsys):
     assert "no self-check mutant 'torch-nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # two pytest runs in child processes
 def test_end_to_end_mutant_caught_and_null_missed():
     """Two pytest subprocesses with the plugin: Tensor.to ignoring its device fails the device-move tests with the
     suite's own message, and the null control on a selection of the same file passes (reported missed)."""

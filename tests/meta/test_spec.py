@@ -1,6 +1,12 @@
-"""The spec validates eagerly: every invalid spec raises SpecError naming the layer and what to change."""
+"""The spec validates eagerly: every invalid spec raises SpecError naming the layer and what to change; every
+layer kind is one complete LayerKind record, and the spec's kinds are the registry's."""
+import dataclasses
+import importlib
+import pkgutil
+
 import pytest
 
+from equivalence import layer_kinds, spec as spec_module
 from equivalence.spec import LayerSpec, ModelSpec, SpecError, conv_out, layer, same_pads
 
 pytestmark = pytest.mark.meta
@@ -37,6 +43,8 @@ BAD_SPECS = [
       ("embedding", {"input_dim": 5, "output_dim": 2}), shape=(4,), id="embedding_float_input"),
     e("token-id (int32) input can only feed an embedding layer", ("dense", {"units": 2}), shape=(4,), dtype="int32",
       id="ids_into_dense"),
+    e("layer 'prelu': per_channel must be True or False, got 'yes'", ("prelu", {"per_channel": "yes"}),
+      id="prelu_per_channel_not_bool"),
 ]
 
 
@@ -101,3 +109,65 @@ def test_spec_repr_is_short():
 def test_same_padding_puts_the_odd_pixel_after(n, k, s, d, pads):
     """TF's 'same' padding: total = (ceil(n/s)-1)*s + d*(k-1) + 1 - n, split with the extra pixel AFTER."""
     assert same_pads(n, k, s, d) == pads and conv_out(n, k, s, d, "same") == -(-n // s)
+
+
+def _records_defined() -> set:
+    """Every LayerKind instance in the modules of equivalence.layer_kinds (registered or not)."""
+    found = set()
+    for info in pkgutil.iter_modules(layer_kinds.__path__):
+        module = importlib.import_module(f"equivalence.layer_kinds.{info.name}")
+        found |= {v for v in vars(module).values() if isinstance(v, layer_kinds.LayerKind)}
+    return found
+
+
+def test_spec_kinds_are_the_registry():
+    """The spec validates against the registry itself, every record a kind module defines is registered under its
+    name, and LAYER_DB covers exactly these kinds, reading their Keras/torch names and notes from the records."""
+    from equivalence.catalog.layers import LAYER_DB
+
+    assert spec_module.KINDS is layer_kinds.KINDS
+    assert all(name == kind.name for name, kind in layer_kinds.KINDS.items())
+    assert _records_defined() == set(layer_kinds.KINDS.values()), "a LayerKind is defined but not registered"
+    assert [i.name for i in LAYER_DB] == list(layer_kinds.KINDS)
+    assert all((i.keras, i.torch, i.notes) == (i.kind.keras, i.kind.torch, i.kind.notes) for i in LAYER_DB)
+
+
+@pytest.mark.parametrize("name", list(layer_kinds.KINDS))
+def test_every_layer_kind_has_every_hook(name):
+    """A record states each hook (callable), its Keras/torch names and notes, Arg entries, a known torch flatten
+    order, slots the random families know (or is a family's backbone), and a weight table naming exactly the
+    parameters its `params` hook declares."""
+    from equivalence.catalog.layers import CASES
+    from equivalence.layer_kinds._base import FLAT_ORDERS
+    from equivalence.layer_kinds._mapping import Map, Weight
+    from equivalence.strategies_spec import BACKBONES, SLOTS
+
+    kind = layer_kinds.KINDS[name]
+    hooks = {f.name for f in dataclasses.fields(layer_kinds.LayerKind) if "Callable" in str(f.type)}
+    assert hooks == set(layer_kinds.HOOKS)
+    assert [h for h in layer_kinds.HOOKS if not callable(getattr(kind, h))] == []
+    assert kind.keras and kind.torch and kind.notes
+    assert all(isinstance(a, layer_kinds.Arg) for a in kind.args.values())
+    assert kind.torch_flat_order in FLAT_ORDERS
+    assert set(kind.slots) <= set(SLOTS) and (kind.slots or name in BACKBONES.values())
+    assert all(isinstance(m, Map) for m in kind.torch_params)
+    declared = set()  # over the kind's LAYER_DB cases: optional parameters (a bias) are mapped but not always there
+    for case in CASES:
+        for l in (l for l in case.spec.layers if l.kind == name):
+            params = kind.params(l, case.spec.shapes[case.spec.sources(l)[0]])
+            assert all(isinstance(w, Weight) for w in params.values()), case.id
+            declared |= set(params)
+    assert sorted(m.canonical for m in kind.torch_params) == sorted(declared)
+
+
+@pytest.mark.parametrize("name,cases,problem", [
+    ("nope", "dense", "not a spec kind"),
+    ("dense", None, "needs at least one case"),
+])
+def test_layer_info_errors_name_the_registry_and_the_record(name, cases, problem):
+    """A malformed LAYER_DB record fails at construction with the registry's one error type, naming the record."""
+    from equivalence.catalog._layerinfo import LayerInfo, single
+    from equivalence.registry import RecordError
+
+    with pytest.raises(RecordError, match=rf"layer registry entry '{name}': .*{problem}"):
+        LayerInfo(name, () if cases is None else (single(cases, "plain", (4,), units=2),))

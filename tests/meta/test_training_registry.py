@@ -10,11 +10,11 @@ from equivalence.catalog import _traininfo
 from equivalence.catalog.losses import LOSS_DB, reduce_ref
 from equivalence.catalog.optimizers import OPTIMIZER_DB, keras_kwargs, torch_kwargs
 from equivalence.catalog.schedules import SCHEDULE_DB
-from equivalence.differences import DIFFERENCES
+from equivalence.differences import DIFFERENCES, Selector
+from equivalence.registry import Registry
 from equivalence.training import update_tolerance
 
 pytestmark = pytest.mark.meta
-KNOWN_IDS = {d.id for d in DIFFERENCES}
 
 
 @pytest.mark.parametrize("registry", [LOSS_DB, OPTIMIZER_DB, SCHEDULE_DB], ids=["losses", "optimizers", "schedules"])
@@ -24,17 +24,21 @@ def test_ids_are_unique_ascii_slugs(registry):
     assert len(ids) == len(set(ids)) and all(i.isascii() and i == i.lower() for i in ids), ids
 
 
-@pytest.mark.parametrize("registry", [LOSS_DB, OPTIMIZER_DB], ids=["losses", "optimizers"])
-def test_named_differences_exist(registry):
-    """Every KnownDifference id a record names is in the catalogue (no dangling references)."""
-    missing = {(e.id, d) for e in registry for d in e.differences if d not in KNOWN_IDS}
-    assert not missing, f"records name unknown catalogue ids: {sorted(missing)}"
+@pytest.mark.parametrize("registry, family", [(LOSS_DB, "loss"), (OPTIMIZER_DB, "optimizer")],
+                         ids=["losses", "optimizers"])
+def test_named_differences_exist(registry, family):
+    """Every record a catalogue entry names ('loss:<name or id>', 'optimizer:...') exists (no dangling links: the
+    record -> entries link is derived from these selectors, differences.for_record)."""
+    names = {n for e in registry for n in (e.name, e.id)}
+    selectors = [(d.id, s) for d in DIFFERENCES for s in map(Selector.parse, d.applies_to) if s.family == family]
+    missing = [(entry_id, s) for entry_id, s in selectors if s.name != "*" and s.name not in names]
+    assert selectors and not missing, f"entries name unknown {family} records: {missing}"
 
 
 def test_duplicate_ids_are_rejected():
-    """check_unique raises MalformedEntry naming the repeated id."""
-    with pytest.raises(_traininfo.MalformedEntry, match="duplicate catalog id 'mean_squared_error'"):
-        _traininfo.check_unique([LOSS_DB[13], LOSS_DB[13]])
+    """A registry raises MalformedEntry naming the repeated id."""
+    with pytest.raises(_traininfo.MalformedEntry, match="loss registry entry 'mean_squared_error': duplicate id"):
+        Registry(LOSS_DB.name, [LOSS_DB[13], LOSS_DB[13]])
 
 
 @pytest.mark.parametrize("change, complaint", [
@@ -50,9 +54,10 @@ def test_malformed_loss_is_named(change, complaint):
 
 
 def test_cross_false_needs_a_difference():
-    """An optimizer configuration that may disagree must say which catalogue entry explains it."""
-    with pytest.raises(_traininfo.MalformedEntry, match="cross=False needs the KnownDifference"):
-        dataclasses.replace(OPTIMIZER_DB[0], cross=False, differences=())
+    """An optimizer configuration that may disagree needs a catalogue entry selecting it that explains why."""
+    assert OPTIMIZER_DB[0].cross and not [d for d in DIFFERENCES if d.concerns("optimizer", {OPTIMIZER_DB[0].id})]
+    with pytest.raises(_traininfo.MalformedEntry, match="cross=False needs a KnownDifference that selects it"):
+        dataclasses.replace(OPTIMIZER_DB[0], cross=False)
 
 
 def test_hyperparameter_mapping_spells_each_api():

@@ -70,6 +70,17 @@ def test_gru_gates_reordered_and_lstm_bias_split():
     np.testing.assert_array_equal(t["lstm_1"]["bias_hh_l0"], np.zeros(4, np.float32))
 
 
+@pytest.mark.parametrize(("per_channel", "alphas"), [(True, 4), (False, 1)])
+def test_prelu_alpha_is_a_torch_vector(per_channel, alphas):
+    """PReLU's canonical (Keras) alpha (1, 1, C) or (1, 1, 1) is torch's weight (C,) or (1,), and reads back."""
+    spec = ModelSpec("m", (3, 3, 4), (layer("prelu", per_channel=per_channel),))
+    w = init_weights(spec, 0)
+    t = to_torch(spec, w)["prelu_0"]["weight"]
+    assert w["prelu_0"]["alpha"].shape == (1, 1, alphas) and t.shape == (alphas,)
+    np.testing.assert_array_equal(t, w["prelu_0"]["alpha"].ravel())
+    assert from_torch(spec, {"prelu_0": {"weight": t}})["prelu_0"]["alpha"].shape == (1, 1, alphas)
+
+
 def test_read_torch_sums_lstm_biases():
     """A torch LSTM with a nonzero bias_hh reads back as ONE Keras bias = bias_ih + bias_hh."""
     pair = build_pair(ModelSpec("m", (3, 2), (layer("lstm", units=2),)), seed=0)

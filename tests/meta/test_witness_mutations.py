@@ -235,6 +235,7 @@ def test_dataloader_batching_by_2_is_seen(monkeypatch):
     assert_stale("fit-vs-dataloader-defaults", "torch")
 
 
+@pytest.mark.slow  # a child process importing both frameworks
 def test_global_float_switch_runs_the_user_script(monkeypatch, tmp_path):
     """The witness runs a fresh Python: a sitecustomize making set_floatx also reset the dtype policy is seen.
 
@@ -353,6 +354,7 @@ _ONEDNN_1X1_MUTATIONS = {  # sitecustomize bodies for the witness's child proces
 }
 
 
+@pytest.mark.slow  # child processes running 200 convolutions each
 @pytest.mark.parametrize("side", ["tf", "torch"])
 def test_onednn_1x1_conv_weight_grad_call_is_seen(side, monkeypatch, tmp_path):
     """The witness observes the framework's conv2d in its child process: where the entry documents the crash
@@ -365,3 +367,40 @@ def test_onednn_1x1_conv_weight_grad_call_is_seen(side, monkeypatch, tmp_path):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     message = assert_stale(entry_id, side)
     assert ("[-52.0, -3.0, 41.0]" if crashes_here else "wrong weight gradient in 200 of 200 calls") in message
+
+
+# ------------------------------------------------------------------------------------------------ layers: PReLU
+def _torch_prelu_with(init: float | None = None, per_element: bool = False):
+    """torch.nn.PReLU as a release might change it: another default slope, or one slope per channel by default."""
+    real = _runtime.torch().nn.PReLU
+
+    class PReLU(real):
+        def __init__(self, num_parameters=1, init_=0.25, **kw):
+            super().__init__(num_parameters=(5 if per_element and num_parameters == 1 else num_parameters),
+                             init=init_ if init is None else init, **kw)
+    return PReLU
+
+
+def test_prelu_torch_default_slope_is_seen(monkeypatch):
+    """A torch PReLU starting at 0 (a ReLU, as Keras) makes prelu-alpha-init stale on torch."""
+    monkeypatch.setattr(_runtime.torch().nn, "PReLU", _torch_prelu_with(init=0.0))
+    assert_stale("prelu-alpha-init", "torch")
+
+
+def test_prelu_torch_default_shape_is_seen(monkeypatch):
+    """A torch PReLU() with more than one slope by default makes prelu-default-alpha-shape stale on torch."""
+    monkeypatch.setattr(_runtime.torch().nn, "PReLU", _torch_prelu_with(per_element=True))
+    assert_stale("prelu-default-alpha-shape", "torch")
+
+
+def test_prelu_keras_channel_order_is_seen(monkeypatch):
+    """A Keras PReLU that paired its slopes with the channels in another order makes prelu-channel-axis stale on
+    tf: the witness reads the slope each channel gets, not only the shapes."""
+    keras = _runtime.keras()
+
+    class ReversedPReLU(keras.layers.PReLU):
+        def call(self, inputs):
+            return keras.ops.where(inputs >= 0, inputs, keras.ops.flip(self.alpha, axis=-1) * inputs)
+
+    monkeypatch.setattr(keras.layers, "PReLU", ReversedPReLU)
+    assert_stale("prelu-channel-axis", "tf")

@@ -7,8 +7,6 @@ the TF side only (SIDE_NARROWS): torch's samples must still hold subnormals, cou
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from hypothesis.errors import NoSuchExample
 from equivalence import _runtime
 from equivalence.catalog._opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
+from equivalence.checks import ops as op_check  # the op tests' own assertion path, not a copy
 from equivalence.compare import EquivalenceMismatch
 from equivalence.differences import DIFFERENCES
 from equivalence.differences._entry import ByPlatform
@@ -27,8 +26,6 @@ from equivalence.strategies import EDGE_KINDS, FLOAT_DTYPES, edge_cases
 
 pytestmark = pytest.mark.meta
 
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))  # tests/, as pytest's rootdir-relative import does
-import test_ops  # noqa: E402  (its narrowing and check_sample, not copies)
 
 FLOAT_CASES = [pytest.param(info, d, id=f"{info.id}-{d}") for info in OP_DB for d in info.dtypes if d in FLOAT_DTYPES]
 # Sample builders that keep subnormals out whatever the catalogue says (the builder's comment says why).
@@ -42,7 +39,7 @@ def _has_subnormal(sample: Sample, dtype: str) -> bool:
     for a in map(np.asarray, sample.args):
         if a.dtype.name == dtype and a.size:
             wide = np.abs(a.astype(np.float64))
-            if ((wide > 0) & (wide < test_ops._smallest_normal(a.dtype))).any():
+            if ((wide > 0) & (wide < op_check._smallest_normal(a.dtype))).any():
                 return True
     return False
 
@@ -57,7 +54,7 @@ def test_side_narrowings_are_catalogue_entries_with_views():
         assert any(v is not None for v in per_platform), f"{entry}: owns no zero sign on any platform"
     for entry, sides in SIDE_NARROWS.items():
         assert set(sides) <= {"tf", "torch"} and all(kinds <= EDGE_KINDS for kinds in sides.values()), entry
-        assert all(kinds <= set(test_ops.SIDE_VIEWS) for kinds in sides.values()), f"{entry}: no SIDE_VIEWS entry"
+        assert all(kinds <= set(op_check.SIDE_VIEWS) for kinds in sides.values()), f"{entry}: no SIDE_VIEWS entry"
     assert "subnormal" not in set().union(*NARROWS.values()) - set(NARROWS["mod-float-overflowing-quotient"])
 
 
@@ -66,15 +63,15 @@ def test_torch_side_draws_subnormals(info, dtype):
     """Every float op case draws subnormal inputs for torch (in the edge-mode sample of its strategy), unless a
     catalogue entry leaves them out on torch's side (NARROWS, or SIDE_NARROWS['torch']) or its builder does by
     design (BUILDER_AVOIDS)."""
-    known = test_ops.known_differences(info, dtype)
+    known = op_check.known_differences(info, dtype)
     owners = [d.id for d in known if "subnormal" in NARROWS.get(d.id, frozenset()) | SIDE_NARROWS.get(d.id, {})
               .get("torch", frozenset())]
-    # an entry keeping ties out keeps subnormals out too: a side's flushed view would tie them (test_ops.narrowed)
+    # an entry keeping ties out keeps subnormals out too: a side's flushed view would tie them (op_check.narrowed)
     owners += [d.id for d in known if "ties" in NARROWS.get(d.id, frozenset()) and "subnormal" in
-               test_ops.TIE_MAKING_VIEWS]
+               op_check.TIE_MAKING_VIEWS]
     try:
         with edge_cases():  # the builders read the mode when they build their strategies
-            find(info.samples(dtype, test_ops.narrowed(known)), lambda s: _has_subnormal(s, dtype), settings=_SEARCH)
+            find(info.samples(dtype, op_check.narrowed(known)), lambda s: _has_subnormal(s, dtype), settings=_SEARCH)
     except NoSuchExample:
         assert owners or info.name in BUILDER_AVOIDS, \
             f"{info.id}[{dtype}]: no subnormal in its edge samples, and no entry narrows torch's side"
@@ -119,7 +116,7 @@ def test_flipped_zero_sign_is_caught(op_id, sample, hypothesis_context):
     info = _with_torch(by_id(op_id), _negative_zeros)
     flipped = r"sign of zero differs: torch=np.float32\(-0.0\) where float64 ref=np.float64\(0.0\)"
     with pytest.raises(EquivalenceMismatch, match=flipped):
-        test_ops.check_sample(info, "float32", sample, test_ops.known_differences(info, "float32"))
+        op_check.check_sample(info, "float32", sample, op_check.known_differences(info, "float32"))
 
 
 def _positive_zeros(fn):
@@ -143,13 +140,13 @@ def test_gelu_zero_sign_left_to_the_witness_only_where_documented(isa, caught, h
     sample = Sample((np.array([-0.0, 1.0, -8.5e37, -0.0], np.float32),), {}, "unary")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(platform, "observed_conditions", lambda: {**here, "onednn_cpu_isa": isa})
-        known = test_ops.known_differences(info, "float32")
+        known = op_check.known_differences(info, "float32")
         assert "gelu-onednn-zero-sign" in [d.id for d in known]
         if caught:
             with pytest.raises(EquivalenceMismatch, match=r"sign of zero differs: torch=np.float32\(0.0\)"):
-                test_ops.check_sample(info, "float32", sample, known)
+                op_check.check_sample(info, "float32", sample, known)
         else:
-            test_ops.check_sample(info, "float32", sample, known)
+            op_check.check_sample(info, "float32", sample, known)
 
 
 @pytest.mark.parametrize("op_id,args", [
@@ -164,5 +161,5 @@ def test_torch_flushing_subnormals_is_caught(op_id, args, hypothesis_context):
     info = _with_torch(by_id(op_id), _flushing)
     sample = Sample(args, {}, "unary" if len(args) == 1 else "same-shape")
     with pytest.raises(EquivalenceMismatch, match=r"\(torch alone, on the sample as drawn\): torch != ref64"):
-        test_ops.check_sample(info, "float32", sample, test_ops.known_differences(info, "float32"))
-    test_ops.check_sample(by_id(op_id), "float32", sample, test_ops.known_differences(info, "float32"))  # unmutated
+        op_check.check_sample(info, "float32", sample, op_check.known_differences(info, "float32"))
+    op_check.check_sample(by_id(op_id), "float32", sample, op_check.known_differences(info, "float32"))  # unmutated

@@ -1,0 +1,34 @@
+"""The layer-kind registry: one `LayerKind` record per neutral layer kind, everything about it in one place.
+
+    >>> KINDS["dense"].keras, KINDS["dense"].torch
+    ('keras.layers.Dense', 'torch.nn.Linear')
+
+The spec (schema, shapes), both builders, the weight conversions, the float64 reference, the accumulation depth,
+the per-element error bounds and the random-spec strategies look a layer's kind up here (docs/layer_kinds.md).
+Adding a kind: one record in a module of this package, one line below, its LAYER_DB cases and tests.
+Importing this package imports no framework and not hypothesis: hooks import them when they run.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ._base import HOOKS, REQUIRED, Arg, LayerKind, SpecError
+from ._geometry import conv_out, same_pads
+from .activation import ACTIVATION, ACTIVATIONS
+from .conv import CONV1D, CONV2D
+from .dense import DENSE
+from .dropout import DROPOUT
+from .embedding import EMBEDDING
+from .flatten import FLATTEN
+from .merge import ADD, CONCAT
+from .norm import BATCH_NORM, LAYER_NORM
+from .pool import AVG_POOL2D, GLOBAL_AVG_POOL2D, MAX_POOL2D
+from .prelu import PRELU
+from .recurrent import GRU, LSTM
+
+KINDS: MappingProxyType[str, LayerKind] = MappingProxyType({k.name: k for k in (
+    DENSE, CONV1D, CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, FLATTEN, BATCH_NORM, LAYER_NORM, DROPOUT,
+    EMBEDDING, LSTM, GRU, ACTIVATION, ADD, CONCAT, PRELU,
+)})
+
+__all__ = ["ACTIVATIONS", "HOOKS", "KINDS", "REQUIRED", "Arg", "LayerKind", "SpecError", "conv_out", "same_pads"]

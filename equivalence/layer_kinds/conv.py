@@ -1,0 +1,148 @@
+"""conv1d / conv2d: keras.layers.Conv1D/Conv2D <-> torch.nn.Conv1d/Conv2d, with TF's 'same' padding exactly.
+
+Canonical kernels are Keras' (k..., in/groups, out); torch's are (out, in/groups, k...). torch takes rank-3 input
+as (N, C, L), so a Conv1d is wrapped in permutes from and back to (N, L, C). TF's 'same' split puts the odd pixel
+after: symmetric pads go into the torch layer's own `padding`, asymmetric ones into an explicit F.pad.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _runtime
+from . import _linear
+from ._base import (CANONICAL, Arg, LayerKind, REQUIRED, SpecError, boolean, need_rank, padding,
+                    positive_int, positive_int_or_pair, reject)
+from ._geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
+from ._mapping import Axes, Map, Weight, glorot, small
+from ._torchnn import CHANNELS_FIRST, modules
+from .activation import ACTIVATIONS, activation_name, keras_activation, torch_act
+
+
+def conv2d(x, kernel, bias, *, strides, dilation, padding, groups):
+    """NHWC conv with HWIO kernel, grouped: each group's output channels see only its input channels."""
+    ks, cin_g, cout = kernel.shape[:2], kernel.shape[2], kernel.shape[3]
+    pad = tf_pads(x.shape[1:3], ks, strides, dilation, padding)
+    cout_g = cout // groups
+    out = None
+    for (a, b), view in windows(x, ks, strides, dilation, pad, 0.0):
+        parts = [view[..., g * cin_g:(g + 1) * cin_g] @ kernel[a, b, :, g * cout_g:(g + 1) * cout_g]
+                 for g in range(groups)]
+        term = np.concatenate(parts, axis=-1)
+        out = term if out is None else out + term
+    return out if bias is None else out + bias
+
+
+def _dims(l) -> int:
+    return 1 if l.kind == "conv1d" else 2
+
+
+def _window(l) -> tuple[int, ...]:
+    return (l["kernel_size"],) if _dims(l) == 1 else pair(l["kernel_size"])
+
+
+def pre(l, x, w):
+    """Output BEFORE the activation (a conv1d is a conv2d over a height-1 map)."""
+    if _dims(l) == 2:
+        return conv2d(x, w["kernel"], w.get("bias"), strides=pair(l["strides"]), dilation=pair(l["dilation"]),
+                      padding=l["padding"], groups=l["groups"])
+    y = conv2d(x[:, None], w["kernel"][None], w.get("bias"), strides=(1, l["strides"]), dilation=(1, l["dilation"]),
+               padding=l["padding"], groups=l["groups"])
+    return y[:, 0]
+
+
+def fan_in(l, x):
+    return math.prod(_window(l)) * x[-1] // l["groups"]
+
+
+def _check(l):
+    if max(as_list(l["strides"], 2)) > 1 and max(as_list(l["dilation"], 2)) > 1:
+        reject(l, "strides > 1 with dilation > 1 is not supported by Keras (TF) convs")
+
+
+def _shape(l, ins):
+    x, n = ins[0], _dims(l)
+    need_rank(l, x, n + 2)
+    ks, st, dl = ((l[a],) if n == 1 else pair(l[a]) for a in ("kernel_size", "strides", "dilation"))
+    cin, groups = x[-1], l["groups"]
+    if cin % groups or l["filters"] % groups:
+        raise SpecError(f"groups={groups} must divide both input channels ({cin}) and filters ({l['filters']})")
+    out = tuple(conv_out(m, kk, s, d, l["padding"]) for m, kk, s, d in zip(x[:n], ks, st, dl))
+    if min(out) < 1:
+        raise SpecError(f"kernel {ks} (dilation {dl}) with 'valid' padding is larger than the input {x[:n]}")
+    return (*out, l["filters"])
+
+
+def _params(l, x):
+    return {"kernel": Weight((*_window(l), x[-1] // l["groups"], l["filters"]), glorot)} | (
+        {"bias": Weight((l["filters"],), small)} if l["use_bias"] else {})
+
+
+def _keras(l, x):
+    L = _runtime.keras().layers
+    return (L.Conv1D if _dims(l) == 1 else L.Conv2D)(
+        l["filters"], l["kernel_size"], strides=l["strides"], padding=l["padding"], dilation_rate=l["dilation"],
+        groups=l["groups"], activation=keras_activation(l["activation"]), use_bias=l["use_bias"], name=l.name)
+
+
+def _torch(l, x):
+    nn, n = _runtime.torch().nn, _dims(l)
+    ks, st, dl = (as_list(l[a], n) for a in ("kernel_size", "strides", "dilation"))
+    sym, pad = torch_pads(x[:-1], ks, st, dl, l["padding"])
+    core = (nn.Conv1d if n == 1 else nn.Conv2d)(x[-1], l["filters"], ks, stride=st, padding=sym, dilation=dl,
+                                                 groups=l["groups"], bias=l["use_bias"])
+    return modules().Wrap(core, pad=pad, act=torch_act(l["activation"], n + 2), **(CHANNELS_FIRST if n == 1 else {}))
+
+
+def _draw2d(draw, x, slot, tag):
+    """Every drawn value fits: a 'valid' kernel never exceeds the map, groups divide the channels, dilation only
+    with stride 1 (TF's rule)."""
+    from hypothesis import strategies as st
+
+    hw, c = x[:2], x[2]
+    pad = draw(st.sampled_from(["valid", "same"]), label=f"padding{tag}")
+    strides = draw(st.integers(1, 2), label=f"strides{tag}")
+    dilation = 1 if strides > 1 else draw(st.integers(1, 2), label=f"dilation{tag}")
+    kmax = min(hw) if pad == "valid" else 4
+    k = draw(st.integers(1, max(1, min(3, kmax))), label=f"kernel{tag}")
+    if pad == "valid" and dilation * (k - 1) + 1 > min(hw):
+        dilation = 1
+    groups = draw(st.sampled_from([g for g in (1, 2, c) if c % g == 0]), label=f"groups{tag}")
+    filters = groups * draw(st.integers(1, 3), label=f"filters_per_group{tag}")
+    return dict(filters=filters, kernel_size=k, strides=strides, padding=pad, dilation=dilation, groups=groups,
+                activation=draw(st.sampled_from(ACTIVATIONS), label=f"act{tag}"))
+
+
+def _draw1d(draw, x, slot, tag):
+    from hypothesis import strategies as st
+
+    pad = draw(st.sampled_from(["valid", "same"]), label=f"padding{tag}")
+    k = draw(st.integers(1, x[0] if pad == "valid" else 3), label=f"kernel{tag}")
+    return dict(kernel_size=k, strides=draw(st.integers(1, 2), label=f"strides{tag}"), padding=pad,
+                filters=draw(st.integers(1, 6)), activation=draw(st.sampled_from(ACTIVATIONS), label=f"act{tag}"))
+
+
+def _kind(name: str, keras: str, torch: str, notes: str, size_check, strategy, slots) -> LayerKind:
+    return LayerKind(
+        name=name, keras=keras, torch=torch, notes=notes,
+        args=dict(filters=Arg(REQUIRED, positive_int), kernel_size=Arg(REQUIRED, size_check),
+                  strides=Arg(1, size_check), padding=Arg("valid", padding), dilation=Arg(1, size_check),
+                  groups=Arg(1, positive_int), activation=Arg("linear", activation_name),
+                  use_bias=Arg(True, boolean)),
+        merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=_check, shape=_shape, params=_params,
+        torch_params=(Map("kernel", "weight", Axes((2, 1, 0) if name == "conv1d" else (3, 2, 0, 1))),
+                      Map("bias", "bias")),
+        keras_layer=_keras, torch_module=_torch,
+        forward=_linear.forward(pre), depth=_linear.depth(fan_in, "filters"), bound=_linear.bound(pre, fan_in),
+        scale=_linear.scale,
+        strategy=strategy, slots=slots,
+    )
+
+
+CONV1D = _kind("conv1d", "keras.layers.Conv1D", "torch.nn.Conv1d",
+               "kernel (k, in/g, out) -> (out, in/g, k); NLC <-> NCL around the torch conv",
+               positive_int, _draw1d, ("seq",))
+CONV2D = _kind("conv2d", "keras.layers.Conv2D", "torch.nn.Conv2d",
+               "HWIO -> OIHW; 'same' = symmetric torch padding, or F.pad(after >= before) when asymmetric",
+               positive_int_or_pair, _draw2d, ())

@@ -1,0 +1,39 @@
+"""How the suite spreads over xdist workers (issue 11's scaling figure depends on it)."""
+from __future__ import annotations
+
+import types
+
+import pytest
+
+pytestmark = pytest.mark.meta
+
+
+def _root_conftest(config):
+    path = config.rootpath / "conftest.py"
+    return next(p for p in config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == str(path))
+
+
+@pytest.mark.parametrize("numprocesses,dist,want", [
+    (2, "no", "worksteal"),  # `pytest -n 2`: work stealing, not xdist's default 'load'
+    ("auto", "no", "worksteal"),
+    (2, "loadfile", "loadfile"),  # an explicit --dist wins
+    (None, "no", "no"),  # no -n: nothing is distributed
+])
+def test_xdist_runs_steal_work(request, numprocesses, dist, want):
+    """`pytest -n N` distributes with work stealing (root conftest's pytest_cmdline_main; xdist workers see their
+    own options reset, so the hook itself is exercised here), so a run does not end on one worker's tail."""
+    option = types.SimpleNamespace(numprocesses=numprocesses, dist=dist)
+    _root_conftest(request.config).pytest_cmdline_main(types.SimpleNamespace(option=option))
+    assert option.dist == want
+    no_xdist = types.SimpleNamespace(option=types.SimpleNamespace())  # `-p no:xdist`: the options do not exist
+    _root_conftest(request.config).pytest_cmdline_main(no_xdist)
+
+
+def test_slow_tests_are_collected_first(request):
+    """Tests marked slow come before every other test in the run's order (root conftest), so the workers that
+    take them first end with the rest instead of after it."""
+    items = request.session.items
+    slow = [i for i, item in enumerate(items) if item.get_closest_marker("slow")]
+    if not slow:
+        pytest.skip("no slow test selected in this run")
+    assert slow == list(range(len(slow))), [items[i].nodeid for i in slow if i >= len(slow)][:3]
