@@ -13,7 +13,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, Phase, is_hypothesis_test, seed, settings
 
-from equivalence import _runtime, platform, strategies
+from equivalence import runtime, platform, strategies
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.function_scoped_fixture])
@@ -51,7 +51,7 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     """Versions, profile and the platform (from /proc/cpuinfo and the environment: no framework is imported)."""
-    vers = " ".join(f"{k}={v}" for k, v in _runtime.versions().items())
+    vers = " ".join(f"{k}={v}" for k, v in runtime.versions().items())
     return [f"equivalence: {vers}", f"hypothesis profile: {settings.get_current_profile_name()}",
             f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')} OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}",
             *platform.header_lines()]
@@ -78,16 +78,16 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_runtest_setup(item):
     """gpu tests run only where torch sees CUDA; checked at setup, never at collection."""
-    if item.get_closest_marker("gpu") and not _runtime.torch_cuda_available():
+    if item.get_closest_marker("gpu") and not runtime.torch_cuda_available():
         pytest.skip("gpu: torch sees no CUDA device on this machine")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_frameworks(request):
     """Seed from the test id, TF32 off, and restore every global framework setting afterwards."""
-    with _runtime.isolated(_runtime.seed_for(request.node.nodeid)):
+    with runtime.isolated(runtime.seed_for(request.node.nodeid)):
         yield
 
 
 # Plugins kept in the package so each concern lives in one module.
-pytest_plugins = ["equivalence._plugin_report", "equivalence._plugin_differences", "equivalence._plugin_gpu"]
+pytest_plugins = ["equivalence.plugins.report", "equivalence.plugins.differences", "equivalence.plugins.gpu"]

@@ -12,7 +12,7 @@ from .compare import (EquivalenceMismatch, EquivalenceWarning, assert_close, ass
 from .tolerances import EXACT, Tolerance, cross, for_arrays, tolerance
 from .version import __version__
 
-_LAZY = {"build_pair": ".models", "seed_models": ".models", "LayerSpec": ".spec", "ModelSpec": ".spec",
+_LAZY = {"build_pair": ".models", "seed_models": ".zoo", "LayerSpec": ".spec", "ModelSpec": ".spec",
          "SpecError": ".spec", "layer": ".spec"}
 
 

@@ -39,7 +39,7 @@ import sys
 import warnings
 from typing import Any
 
-from . import _runtime
+from . import runtime
 
 # ---------------------------------------------------------------- what the suite builds (equivalence/layer_kinds/,
 # training.py, catalog/losses.py, catalog/optimizers.py, catalog/schedules.py)
@@ -85,7 +85,7 @@ TORCH: tuple[str, ...] = (
     "torch.nn.functional.binary_cross_entropy_with_logits", "torch.nn.functional.mse_loss",
     "torch.nn.functional.l1_loss", "torch.nn.functional.huber_loss", "torch.nn.functional.smooth_l1_loss",
     "torch.nn.functional.kl_div", "torch.nn.functional.poisson_nll_loss", "torch.nn.functional.cosine_similarity",
-    # functional ops (layer_kinds/activation.py: torch_activation; F.pad and F.avg_pool2d: layer_kinds/_torchnn.py,
+    # functional ops (layer_kinds/activation.py: torch_activation; F.pad and F.avg_pool2d: layer_kinds/torchnn.py,
     # pool.py)
     "torch.nn.functional.relu", "torch.nn.functional.gelu", "torch.nn.functional.leaky_relu",
     "torch.nn.functional.elu", "torch.nn.functional.selu", "torch.nn.functional.silu",
@@ -166,7 +166,7 @@ def _simple(value: Any) -> bool:
 def resolve(qualname: str):
     """The object a qualified name ('keras.layers.Dense', 'torch.optim.Optimizer.zero_grad') refers to."""
     head, *rest = qualname.split(".")
-    obj = {"keras": _runtime.keras, "torch": _runtime.torch}[head]()
+    obj = {"keras": runtime.keras, "torch": runtime.torch}[head]()
     for part in rest:
         obj = getattr(obj, part)
     return obj
@@ -216,7 +216,7 @@ def signature_defaults(obj) -> dict[str, Any]:
 @contextlib.contextmanager
 def _untouched_rng():
     """Building instances draws from torch's and Python's generators (init, Keras seeds): leave them as they were."""
-    torch, state = _runtime.torch(), random.getstate()
+    torch, state = runtime.torch(), random.getstate()
     try:
         with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -226,7 +226,7 @@ def _untouched_rng():
 
 
 def _arg(a: Any):
-    torch = _runtime.torch()
+    torch = runtime.torch()
     if a == PARAMS:
         return [torch.nn.Parameter(torch.zeros(1))]
     if a == OPTIMIZER:
@@ -253,7 +253,7 @@ def instance_defaults(qualname: str, cls: type) -> dict[str, Any]:
                 for k, v in obj._fn_kwargs.items():
                     _flatten(f"fn_kwargs.{k}", v, out)
             return out
-        torch = _runtime.torch()
+        torch = runtime.torch()
         if isinstance(obj, torch.optim.Optimizer):
             for k, v in obj.defaults.items():
                 out[f"defaults.{k}"] = stable(v)
@@ -287,7 +287,7 @@ def snapshot(qualnames: tuple[str, ...] | None = None) -> dict[str, dict[str, An
 # ---------------------------------------------------------------- the committed snapshot
 def snapshot_versions() -> dict[str, str]:
     """The installed Keras and torch versions (torch's local build tag, '+cpu', dropped)."""
-    v = _runtime.versions()
+    v = runtime.versions()
     return {"keras": v.get("keras", "none"), "torch": v.get("torch", "none").split("+")[0]}
 
 

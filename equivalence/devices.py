@@ -1,6 +1,6 @@
 """Device discovery for both frameworks, and the process-default settings that GPU behaviour depends on.
 
-Every function imports its framework lazily (torch first, through `_runtime`) and never initialises TensorFlow's
+Every function imports its framework lazily (torch first, through `runtime`) and never initialises TensorFlow's
 runtime: `tf.config.list_physical_devices` does not, so thread settings made later (the benchmarks) still apply.
 A reason string is returned wherever a device is missing, so a skip says exactly what is absent.
 """
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
-from . import _runtime
+from . import runtime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,9 +31,9 @@ class Device:
 
 def torch_gpu_reason() -> str | None:
     """None when torch can run on CUDA here, else why not."""
-    if not _runtime.has_module("torch"):
+    if not runtime.has_module("torch"):
         return "PyTorch not installed"
-    t = _runtime.torch()
+    t = runtime.torch()
     if not t.cuda.is_available():
         build = t.version.cuda
         return "torch sees no CUDA device" + ("" if build else f" (CPU-only build {t.__version__})")
@@ -42,9 +42,9 @@ def torch_gpu_reason() -> str | None:
 
 def tf_gpu_reason() -> str | None:
     """None when TensorFlow can run on a GPU here, else why not (checked without initialising TF's runtime)."""
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         return "TensorFlow not installed"
-    tf = _runtime.tf()
+    tf = runtime.tf()
     if not tf.config.list_physical_devices("GPU"):
         built = tf.test.is_built_with_cuda()
         return "TensorFlow sees no GPU" + ("" if built else f" (CPU-only build {tf.__version__})")
@@ -53,9 +53,9 @@ def tf_gpu_reason() -> str | None:
 
 def torch_devices() -> list[Device]:
     """CPU plus every CUDA device torch sees, with name and compute capability."""
-    if not _runtime.has_module("torch"):
+    if not runtime.has_module("torch"):
         return []
-    t = _runtime.torch()
+    t = runtime.torch()
     found = [Device("torch", "cpu", "cpu", f"{t.get_num_threads()} threads")]
     for i in range(t.cuda.device_count() if t.cuda.is_available() else 0):
         major, minor = t.cuda.get_device_capability(i)
@@ -65,9 +65,9 @@ def torch_devices() -> list[Device]:
 
 def tf_devices() -> list[Device]:
     """Every physical device TensorFlow sees (CPU and GPU), without initialising its runtime."""
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         return []
-    tf = _runtime.tf()
+    tf = runtime.tf()
     found = []
     for d in tf.config.list_physical_devices():
         kind = "gpu" if d.device_type == "GPU" else "cpu"
@@ -84,9 +84,9 @@ def share_gpu_with_torch() -> None:
 
     Must run before TF initialises its GPUs; the gpu plugin calls it at session start. A no-op without a TF GPU.
     """
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         return
-    tf = _runtime.tf()
+    tf = runtime.tf()
     for gpu in tf.config.list_physical_devices("GPU"):
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
@@ -96,7 +96,7 @@ def share_gpu_with_torch() -> None:
 
 def supports_tf32(device_index: int = 0) -> bool:
     """True on CUDA devices of compute capability >= 8.0 (Ampere+), where TF32 tensor cores exist."""
-    t = _runtime.torch()
+    t = runtime.torch()
     return bool(t.cuda.is_available() and t.cuda.get_device_capability(device_index)[0] >= 8)
 
 
@@ -125,7 +125,7 @@ print(json.dumps(devices._read_defaults()))
 
 def _read_defaults() -> dict[str, Any]:
     """The GPU-relevant global settings as they are now (meant to run before anything changes them)."""
-    t = _runtime.torch()
+    t = runtime.torch()
     out: dict[str, Any] = {"torch": {
         "matmul_allow_tf32": bool(t.backends.cuda.matmul.allow_tf32),
         "cudnn_allow_tf32": bool(t.backends.cudnn.allow_tf32),
@@ -133,8 +133,8 @@ def _read_defaults() -> dict[str, Any]:
         "cudnn_benchmark": bool(t.backends.cudnn.benchmark),
         "deterministic_algorithms": bool(t.are_deterministic_algorithms_enabled()),
     }, "tf": None}
-    if _runtime.has_module("tensorflow"):
-        tf, keras = _runtime.tf(), _runtime.keras()
+    if runtime.has_module("tensorflow"):
+        tf, keras = runtime.tf(), runtime.keras()
         out["tf"] = {
             "tensor_float_32": bool(tf.config.experimental.tensor_float_32_execution_enabled()),
             "dtype_policy": keras.mixed_precision.dtype_policy().name,

@@ -38,7 +38,7 @@ import numpy as np
 
 from .compare import EquivalenceMismatch, assert_equivalent, compare
 from .layer_kinds import KINDS
-from .layer_kinds._base import no_element_rule
+from .layer_kinds.base import no_element_rule
 from .layer_kinds.activation import activation_bound
 from .spec import INPUT, LayerSpec, ModelSpec
 from .tolerances import Tolerance

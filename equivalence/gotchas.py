@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._runtime import keras, tf, torch
+from .runtime import keras, tf, torch
 
 
 def _error_name(fn) -> str:

@@ -42,7 +42,7 @@ import dataclasses
 
 import numpy as np
 
-from .catalog._samples import as_reference
+from .catalog.samples import as_reference
 from .strategies import EDGE_KINDS
 from .tolerances import Tolerance, tolerance
 

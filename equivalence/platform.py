@@ -186,12 +186,12 @@ def static() -> dict[str, Any]:
 @functools.cache
 def observed_conditions() -> dict[str, Any]:
     """The conditions as the frameworks decided them in this process (imports torch and TensorFlow)."""
-    from . import _runtime
+    from . import runtime
 
-    out: dict[str, Any] = {"torch_cpu_capability": _runtime.torch().backends.cpu.get_cpu_capability(),
+    out: dict[str, Any] = {"torch_cpu_capability": runtime.torch().backends.cpu.get_cpu_capability(),
                            "onednn_cpu_isa": predicted_onednn_isa()}
-    if _runtime.has_module("tensorflow"):
-        _runtime.tf()
+    if runtime.has_module("tensorflow"):
+        runtime.tf()
         from tensorflow.python.util import _pywrap_util_port  # the flag TF itself consults (tf's own tests do)
 
         out["tf_onednn"] = bool(_pywrap_util_port.IsMklEnabled())
@@ -213,21 +213,21 @@ def numpy_blas() -> str:
 
 def _blas() -> dict[str, str]:
     """BLAS each side links: NumPy's build config, torch's BLAS_INFO; TF uses Eigen (or oneDNN when that is on)."""
-    from . import _runtime
+    from . import runtime
 
-    match = re.search(r"BLAS_INFO=(\w+)", _runtime.torch().__config__.show())
+    match = re.search(r"BLAS_INFO=(\w+)", runtime.torch().__config__.show())
     return {"numpy": numpy_blas(), "torch": match.group(1) if match else "unknown"}
 
 
 def observed() -> dict[str, Any]:
     """The whole platform record for the run report: static facts plus what the frameworks decided."""
-    from . import _runtime
+    from . import runtime
 
-    t = _runtime.torch()
+    t = runtime.torch()
     record = static() | observed_conditions()
     threads = {"torch_intra_op": t.get_num_threads(), "torch_inter_op": t.get_num_interop_threads()}
-    if _runtime.has_module("tensorflow"):
-        cfg = _runtime.tf().config.threading  # 0 means "TF picks" (all cores)
+    if runtime.has_module("tensorflow"):
+        cfg = runtime.tf().config.threading  # 0 means "TF picks" (all cores)
         threads |= {"tf_intra_op": cfg.get_intra_op_parallelism_threads(),
                     "tf_inter_op": cfg.get_inter_op_parallelism_threads()}
     record["threads"] = threads

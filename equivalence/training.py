@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _runtime, sides
+from . import runtime, sides
 from .tolerances import Tolerance, eps, tolerance
 
 
@@ -75,12 +75,12 @@ def update_tolerance(p_max: float, steps: int, ulps: float, cond: float = 1.0) -
 # ---------------------------------------------------------------- float64 directional derivative of spec-built models
 def ref_directional(pair, x, cotangent, direction_x, direction_w, training: bool, h: float = 1e-6) -> float:
     """Central finite difference, in float64, of sum(cotangent * reference(x, W)) along (direction_x, direction_w)."""
-    from . import _reference
+    from . import reference
 
     def loss(s):
         w = {n: {k: np.asarray(v, np.float64) + s * direction_w.get(n, {}).get(k, 0.0) for k, v in lw.items()}
              for n, lw in pair.weights.items()}
-        return float((cotangent * _reference.forward(pair.spec, w, np.asarray(x, np.float64) + s * direction_x,
+        return float((cotangent * reference.forward(pair.spec, w, np.asarray(x, np.float64) + s * direction_x,
                                                      training=training)).sum())
 
     return (loss(h) - loss(-h)) / (2 * h)
@@ -104,7 +104,7 @@ def keras_fit(pair, optimizer, x, y, *, epochs: int, batch_size: int, sample_wei
     """
     from .weights import read_keras
 
-    keras = _runtime.keras()
+    keras = runtime.keras()
     pair.keras.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     optimizer.build(pair.keras.trainable_variables)
     pair.keras.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0, sample_weight=sample_weight,
@@ -117,7 +117,7 @@ def keras_tape_loop(pair, optimizer, x, y, *, epochs: int, batch_size: int):
     optimizer.apply_gradients)."""
     from .weights import read_keras
 
-    loss_fn = _runtime.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss_fn = runtime.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
     tf_cpu = sides.side("tf-cpu")
     for _ in range(epochs):
         for s in batches(len(x), batch_size):
@@ -140,7 +140,7 @@ def torch_loop(pair, make_optimizer, x, y, *, epochs: int, batch_size: int, loss
     """
     from .weights import read_torch
 
-    torch, torch_cpu = _runtime.torch(), sides.side("torch-cpu")
+    torch, torch_cpu = runtime.torch(), sides.side("torch-cpu")
     if scheduler_unit not in ("step", "epoch"):
         raise ValueError(f"scheduler_unit {scheduler_unit!r} is not 'step' or 'epoch'")
     module = pair.torch

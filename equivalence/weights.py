@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from .layer_kinds import KINDS
-from .layer_kinds import _mapping
-from .layer_kinds._base import MAKES, PASSES
+from .layer_kinds import mapping
+from .layer_kinds.base import MAKES, PASSES
 from .spec import INPUT, ModelSpec
 
 Weights = dict[str, dict[str, np.ndarray]]
@@ -24,12 +24,12 @@ class WeightError(ValueError):
     """A weight set does not fit its spec; the message names the layer, the parameter and both shapes."""
 
 
-def _layer_params(spec: ModelSpec, l) -> dict[str, _mapping.Weight]:
+def _layer_params(spec: ModelSpec, l) -> dict[str, mapping.Weight]:
     """One layer's canonical parameters (shape and init), from its kind's record."""
     return KINDS[l.kind].params(l, spec.shapes[spec.sources(l)[0]])
 
 
-def _params(spec: ModelSpec) -> dict[str, dict[str, _mapping.Weight]]:
+def _params(spec: ModelSpec) -> dict[str, dict[str, mapping.Weight]]:
     """Each layer's canonical parameters; layers without any are absent."""
     return {l.name: ps for l in spec.layers if (ps := _layer_params(spec, l))}
 
@@ -46,7 +46,7 @@ def param_count(spec: ModelSpec, *, trainable_only: bool = False) -> int:
 
 
 def init_weights(spec: ModelSpec, seed: int) -> Weights:
-    """Deterministic float32 weights, each parameter by its kind's init (layer_kinds._mapping): Glorot-uniform
+    """Deterministic float32 weights, each parameter by its kind's init (layer_kinds.mapping): Glorot-uniform
     kernels, and small NONZERO biases/statistics (so a dropped or misplaced bias, or a swapped moving
     mean/variance, changes the output)."""
     rng = np.random.default_rng(seed)  # one stream, drawn layer by layer, parameter by parameter, in order
@@ -104,29 +104,29 @@ def chw_index(hwc: tuple[int, int, int]) -> np.ndarray:
     return np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).ravel()
 
 
-def _site(spec: ModelSpec, name: str) -> _mapping.Site:
+def _site(spec: ModelSpec, name: str) -> mapping.Site:
     l = spec.layer_by_name(name)
     shapes = {p: w.shape for p, w in _layer_params(spec, l).items()}
     origin = flatten_origin(spec, spec.sources(l)[0])
-    return _mapping.Site(spec, l, shapes, None if origin is None else chw_index(origin))
+    return mapping.Site(spec, l, shapes, None if origin is None else chw_index(origin))
 
 
 def to_torch(spec: ModelSpec, w: Weights) -> dict[str, dict[str, np.ndarray]]:
     """Canonical weights -> torch parameter/buffer arrays per layer name (float32, contiguous)."""
     check_weights(spec, w)
-    return {n: {k: np.ascontiguousarray(v, np.float32) for k, v in _mapping.to_torch(
+    return {n: {k: np.ascontiguousarray(v, np.float32) for k, v in mapping.to_torch(
         KINDS[spec.layer_by_name(n).kind].torch_params, lw, _site(spec, n)).items()} for n, lw in w.items()}
 
 
 def from_torch(spec: ModelSpec, t: dict[str, dict[str, np.ndarray]]) -> Weights:
     """Inverse of `to_torch` (the same table, each step inverted)."""
-    return {n: {k: np.ascontiguousarray(v) for k, v in _mapping.from_torch(
+    return {n: {k: np.ascontiguousarray(v) for k, v in mapping.from_torch(
         KINDS[spec.layer_by_name(n).kind].torch_params, lt, _site(spec, n)).items()} for n, lt in t.items()}
 
 
 # ------------------------------------------------------------------------------------------------ load / read
 def load_keras(model, spec: ModelSpec, w: Weights) -> None:
-    """Assign canonical weights to a Keras model built by `equivalence._tf.build_keras` (by variable name)."""
+    """Assign canonical weights to a Keras model built by `equivalence.sides.keras_models.build_keras` (by variable name)."""
     check_weights(spec, w)
     for name, lw in w.items():
         variables = {v.name: v for v in model.get_layer(name).weights}
@@ -149,10 +149,10 @@ def torch_core(module, name: str):
 
 
 def load_torch(module, spec: ModelSpec, w: Weights) -> None:
-    """Copy canonical weights into a module built by `equivalence._torch.build_torch`, converting layouts."""
-    from . import _runtime
+    """Copy canonical weights into a module built by `equivalence.sides.torch_models.build_torch`, converting layouts."""
+    from . import runtime
 
-    torch = _runtime.torch()
+    torch = runtime.torch()
     with torch.no_grad():
         for name, lt in to_torch(spec, w).items():
             core = torch_core(module, name)

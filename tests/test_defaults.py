@@ -18,13 +18,13 @@ import warnings
 import numpy as np
 import pytest
 
-from equivalence import _runtime, defaults
+from equivalence import runtime, defaults
 
 pytestmark = pytest.mark.catalogue
 
 
 def _needs_tf():
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         pytest.skip("Keras defaults need TensorFlow, which is not installed here")
 
 
@@ -101,7 +101,7 @@ def test_compare_names_class_parameter_and_values():
 
 
 def test_stable_values_are_json_and_address_free():
-    torch = _runtime.torch()
+    torch = runtime.torch()
     assert defaults.stable((0.9, 0.999)) == [0.9, 0.999]
     assert defaults.stable(float("inf")) == "inf"
     assert defaults.stable(torch.float32) == "torch.float32"
@@ -127,7 +127,7 @@ def _with_default(func, **new_defaults):
 def test_changed_keras_default_is_named(monkeypatch):
     """A Keras upgrade that turned Dense's use_bias off fails keras.layers.Dense's test, naming the parameter."""
     _needs_tf()
-    keras = _runtime.keras()
+    keras = runtime.keras()
     monkeypatch.setattr(keras.layers.Dense, "__init__", _with_default(keras.layers.Dense.__init__, use_bias=False))
     changes = _changes("keras.layers.Dense")
     assert changes == ["keras.layers.Dense: parameter use_bias default changed from True to False",
@@ -140,7 +140,7 @@ def test_changed_keras_default_is_named(monkeypatch):
 
 def test_changed_torch_default_is_named(monkeypatch):
     """A torch upgrade that changed SmoothL1Loss's beta to 0.5 fails its test and the Huber/SmoothL1 pin."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     monkeypatch.setattr(torch.nn.SmoothL1Loss, "__init__", _with_default(torch.nn.SmoothL1Loss.__init__, beta=0.5))
     assert _changes("torch.nn.SmoothL1Loss") == [
         "torch.nn.SmoothL1Loss: parameter beta default changed from 1.0 to 0.5",
@@ -150,7 +150,7 @@ def test_changed_torch_default_is_named(monkeypatch):
 
 def test_added_and_removed_parameters_are_named(monkeypatch):
     """zero_grad losing set_to_none and gaining a parameter: both reported under its qualified name."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     def zero_grad(self, clear=True):
         pass
@@ -186,7 +186,7 @@ def _assert_observed(what: str, observed: dict, expected: dict) -> None:
 
 
 def _t(x, dtype=None):
-    torch = _runtime.torch()
+    torch = runtime.torch()
     return torch.tensor(np.asarray(x), dtype=dtype or torch.float32)
 
 
@@ -195,7 +195,7 @@ def observe_huber(keras_side: bool = True) -> dict:
 
     delta (or beta) 0.5 would give 0.5 (Keras Huber, torch HuberLoss) and 1.0 (SmoothL1 = Huber(beta)/beta).
     """
-    torch = _runtime.torch()
+    torch = runtime.torch()
     F = torch.nn.functional
     y, p = np.zeros((1, 2), np.float32), np.array([[0.5, 2.0]], np.float32)
     out = {"torch HuberLoss()": torch.nn.HuberLoss()(_t(p), _t(y)).item(),
@@ -203,7 +203,7 @@ def observe_huber(keras_side: bool = True) -> dict:
            "torch F.huber_loss": F.huber_loss(_t(p), _t(y)).item(),
            "torch F.smooth_l1_loss": F.smooth_l1_loss(_t(p), _t(y)).item()}
     if keras_side:
-        out["keras Huber()"] = float(_runtime.keras().losses.Huber()(y, p))
+        out["keras Huber()"] = float(runtime.keras().losses.Huber()(y, p))
     return out
 
 
@@ -217,7 +217,7 @@ def test_pin_huber_delta_and_smooth_l1_beta():
 def test_pin_mse_reduction_is_mean():
     """Squared errors 1, 4, 9, 16: 'mean' gives 7.5 on both (sum 30; 'none' a (2, 2) tensor)."""
     _needs_tf()
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     y, p = np.zeros((2, 2), np.float32), np.array([[1, 2], [3, 4]], np.float32)
     k = keras.losses.MeanSquaredError()(y, p)
     t, f = torch.nn.MSELoss()(_t(p), _t(y)), torch.nn.functional.mse_loss(_t(p), _t(y))
@@ -231,7 +231,7 @@ def test_pin_kl_div_reduction():
     """KL(p || q) per sample [0, ln(4/3)/2]: Keras averages over the batch (ln(4/3)/4); torch's default 'mean'
     divides by every element, N*C = 4 (ln(4/3)/8), and warns that 'batchmean' is the KL definition."""
     _needs_tf()
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     p = np.array([[0.5, 0.5], [0.5, 0.5]], np.float32)
     q = np.array([[0.5, 0.5], [0.25, 0.75]], np.float32)
     total = 0.5 * math.log(4 / 3)  # sum over samples and classes
@@ -252,7 +252,7 @@ def test_pin_kl_div_reduction():
 def test_pin_dropout_default_rate():
     """torch nn.Dropout() drops with p=0.5 (kept values scaled by exactly 1/(1-p) = 2); Keras Dropout has no default."""
     _needs_tf()
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     out = torch.nn.Dropout().train()(torch.ones(1, 2000))
     try:
         keras.layers.Dropout()
@@ -266,7 +266,7 @@ def test_pin_dropout_default_rate():
 
 def observe_conv_pool() -> dict:
     """A 7x7x2 input: 'valid' padding gives 5x5 (conv 3) and 3x3 (pool 2, stride = pool size); bias adds out_ch."""
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     L, nn = keras.layers, torch.nn
     x = np.ones((1, 7, 7, 2), np.float32)
     xt = torch.ones(1, 2, 7, 7)
@@ -305,7 +305,7 @@ def test_pin_conv_pool_padding_and_bias():
 def test_pin_sgd_nesterov_off():
     """lr 0.5, momentum 0.5, gradient 1 twice from 0: classic momentum gives -0.5, -1.25 (Nesterov: -0.75, -1.625)."""
     _needs_tf()
-    torch, keras, tf = _runtime.torch(), _runtime.keras(), _runtime.tf()
+    torch, keras, tf = runtime.torch(), runtime.keras(), runtime.tf()
     var = keras.Variable(np.zeros(1, np.float32))
     opt = keras.optimizers.SGD(learning_rate=0.5, momentum=0.5)
     k_traj = []
@@ -326,7 +326,7 @@ def test_pin_sgd_nesterov_off():
 def test_pin_cross_entropy_ignore_index():
     """A target of -100 is ignored by torch (mean over the 2 other rows: ln 2); Keras (ignore_class=None) rejects it."""
     _needs_tf()
-    torch, keras, tf = _runtime.torch(), _runtime.keras(), _runtime.tf()
+    torch, keras, tf = runtime.torch(), runtime.keras(), runtime.tf()
     logits = np.array([[0.0, 0.0], [9.0, -9.0], [0.0, 0.0]], np.float32)
     labels = np.array([0, -100, 1])
     t = torch.nn.CrossEntropyLoss()(_t(logits), _t(labels, torch.int64)).item()
@@ -347,7 +347,7 @@ def test_pin_cross_entropy_ignore_index():
 def test_pin_zero_grad_sets_none():
     """zero_grad() (set_to_none=True) leaves every .grad None, on the optimizer and the module; Keras has none."""
     _needs_tf()
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     module = torch.nn.Linear(2, 1)
     opt = torch.optim.SGD(module.parameters(), lr=0.1)
     observed = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from equivalence import _runtime
+from equivalence import runtime
 from equivalence.spec import ModelSpec, layer
 
 pytestmark = pytest.mark.gotcha
@@ -40,7 +40,7 @@ def _assert_moved(module, device: str, expected_names: set[str]) -> None:
 
 
 def check_batchnorm_to_meta() -> None:
-    torch = _runtime.torch()
+    torch = runtime.torch()
     bn = torch.nn.BatchNorm1d(3)
     _assert_moved(bn, "meta", {"parameter weight", "parameter bias", "buffer running_mean", "buffer running_var",
                                "buffer num_batches_tracked"})
@@ -48,7 +48,7 @@ def check_batchnorm_to_meta() -> None:
 
 
 def check_tensor_to_meta() -> None:
-    torch = _runtime.torch()
+    torch = runtime.torch()
     t = torch.arange(6, dtype=torch.float64).reshape(2, 3)
     for device in ("meta", torch.device("meta")):
         moved = t.to(device)
@@ -62,7 +62,7 @@ def check_tensor_to_meta() -> None:
 def check_suite_model_to_meta() -> None:
     from equivalence.models import build_pair
 
-    torch = _runtime.torch()
+    torch = runtime.torch()
     module = build_pair(SPEC, seed=0).torch
     cpu = _placement(module)
     assert set(cpu.values()) == {"cpu"}
@@ -87,7 +87,7 @@ def test_tensor_to_moves_to_the_device():
 
 def test_suite_model_moves_every_parameter_and_buffer():
     """A spec-built model (build_pair) moved with .to('meta'): every parameter and (non-persistent) buffer moves."""
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         pytest.skip("build_pair builds the Keras model too; TensorFlow is not installed here")
     check_suite_model_to_meta()
 
@@ -95,7 +95,7 @@ def test_suite_model_moves_every_parameter_and_buffer():
 # ---------------------------------------------------------------- the checks can fail
 def _skip_buffers(monkeypatch):
     """A torch whose Module.to moved parameters only: _apply puts each module's old buffers back."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.nn.Module._apply
 
     def _apply(self, fn, recurse=True):
@@ -109,7 +109,7 @@ def _skip_buffers(monkeypatch):
 
 def _ignore_device(monkeypatch):
     """A torch whose Tensor.to ignored its device (dtype conversions still happen)."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.Tensor.to
 
     def to(self, *args, **kwargs):
@@ -124,7 +124,7 @@ def test_module_to_skipping_buffers_is_caught(monkeypatch):
     with pytest.raises(AssertionError, match=r"(?m)^BatchNorm1d.to\('meta'\) left buffer running_mean on cpu, "
                                              r"buffer running_var on cpu, buffer num_batches_tracked on cpu$"):
         check_batchnorm_to_meta()
-    if _runtime.has_module("tensorflow"):
+    if runtime.has_module("tensorflow"):
         with pytest.raises(AssertionError, match=r"SpecModule.to\('meta'\) left buffer _to_hwc_batch_norm_4_0 on cpu"):
             check_suite_model_to_meta()
 
@@ -135,6 +135,6 @@ def test_to_ignoring_the_device_is_caught(monkeypatch):
         check_tensor_to_meta()
     with pytest.raises(AssertionError, match=r"BatchNorm1d.to\('meta'\) left parameter weight on cpu"):
         check_batchnorm_to_meta()
-    if _runtime.has_module("tensorflow"):
+    if runtime.has_module("tensorflow"):
         with pytest.raises(AssertionError, match=r"SpecModule.to\('meta'\) left parameter layers.conv2d_0.core.weight"):
             check_suite_model_to_meta()

@@ -11,16 +11,16 @@ import re
 
 import pytest
 
-from equivalence import _runtime
-from equivalence._plugin_report import OBSERVED_KEY
+from equivalence import runtime
+from equivalence.plugins.report import OBSERVED_KEY
 from equivalence.differences import DIFFERENCES, KnownDifference, MalformedDifference, StaleDifference, by_id
-from equivalence.differences._entry import normalise
+from equivalence.differences.entry import normalise
 
 pytestmark = pytest.mark.catalogue
 
 
 def _needs_tf():
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         pytest.skip("catalogue witnesses run both frameworks; TensorFlow is not installed here")
 
 
@@ -135,7 +135,7 @@ def test_duplicate_id_is_rejected():
 def test_changed_torch_default_makes_entry_stale():
     """Switching torch's default float dtype (as an upgrade could) makes the promotion entry stale, by name."""
     _needs_tf()
-    torch = _runtime.torch()
+    torch = runtime.torch()
     torch.set_default_dtype(torch.float64)  # the conftest's isolation restores it after this test
     with pytest.raises(StaleDifference) as info:
         by_id("python-float-into-int-tensor").check()
@@ -146,7 +146,7 @@ def test_changed_torch_default_makes_entry_stale():
 def test_changed_keras_default_makes_entry_stale(monkeypatch):
     """A Keras upgrade that turned fit()'s shuffle default off would make the fit-defaults entry stale."""
     _needs_tf()
-    keras = _runtime.keras()
+    keras = runtime.keras()
     original = keras.Model.fit
     params = [p.replace(default=False) if p.name == "shuffle" else p
               for p in inspect.signature(original).parameters.values()]

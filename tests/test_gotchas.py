@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equivalence import _runtime, gotchas
+from equivalence import runtime, gotchas
 from equivalence.compare import assert_close
 from equivalence.tolerances import EXACT, tolerance
 
 pytestmark = [pytest.mark.gotcha,
-              pytest.mark.skipif(not _runtime.has_module("tensorflow"), reason="gotchas run both frameworks")]
+              pytest.mark.skipif(not runtime.has_module("tensorflow"), reason="gotchas run both frameworks")]
 
 # One float32 SGD update w - lr*g, rounded once per step: 4 ulp of float32 is ample for two steps.
 SGD_STEP = tolerance("float32", reason="two float32 SGD steps on w**2, values <= 1")
@@ -35,7 +35,7 @@ def test_gotcha_missing_zero_grad_accumulates():
 def test_gotcha_device_mismatch():
     """torch refuses an elementwise op mixing devices (meta vs cpu) and names both; TF soft-places a GPU request on
     the CPU. 'meta' is only a partial stand-in for CUDA: its matmul skips the device check and returns a CPU tensor."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     with pytest.raises(RuntimeError, match=r"device (cpu|meta).*device (meta|cpu)"):
         torch.ones(2, device="meta") + torch.ones(2)
     with pytest.raises(RuntimeError, match="Tensor on device meta is not on the expected device cpu"):
@@ -47,7 +47,7 @@ def test_gotcha_device_mismatch():
                              "cpu_matmul_meta": {"device": "cpu", "shape": [1, 2]}}
     assert seen["tf"]["placed_on"] == "device:CPU:0" and seen["tf"]["value"] == [2.0, 3.0]
     assert seen["tf"]["without_soft_placement"] == "InvalidArgumentError"
-    assert _runtime.tf().config.get_soft_device_placement() is True, "the demo must restore soft placement"
+    assert runtime.tf().config.get_soft_device_placement() is True, "the demo must restore soft placement"
 
 
 def test_gotcha_tf_function_retracing_counts():
@@ -61,7 +61,7 @@ def test_gotcha_tf_function_retracing_counts():
 
 def test_gotcha_graph_mode_gives_eager_values():
     """A small dense layer gives the same float32 values eagerly and as a graph, in each framework."""
-    tf, torch = _runtime.tf(), _runtime.torch()
+    tf, torch = runtime.tf(), runtime.torch()
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((4, 8)).astype(np.float32), rng.standard_normal((8, 3)).astype(np.float32)
 
@@ -107,7 +107,7 @@ def test_gotcha_batchnorm_train_vs_eval():
 
 def test_gotcha_batching_and_drop_remainder():
     """tf.data batch and DataLoader give the same batches, keep the partial last one, and drop it on request."""
-    tf, torch = _runtime.tf(), _runtime.torch()
+    tf, torch = runtime.tf(), runtime.torch()
     data = np.arange(10, dtype=np.float32)
     tf_batches = [b.numpy() for b in tf.data.Dataset.from_tensor_slices(data).batch(4)]
     torch_batches = [b.numpy() for b in torch.utils.data.DataLoader(data, batch_size=4)]
@@ -132,7 +132,7 @@ def test_gotcha_shuffle_buffer_vs_permutation():
 
 def test_gotcha_inplace_op_under_autograd():
     """torch's version counter turns an in-place edit of a saved tensor into an error; TF keeps the read value."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     b = a * 1.0
     y = (b * b).sum()
@@ -145,7 +145,7 @@ def test_gotcha_inplace_op_under_autograd():
 
 
 def _defaults() -> tuple:
-    k, t = _runtime.keras(), _runtime.torch()
+    k, t = runtime.keras(), runtime.torch()
     return (str(t.get_default_dtype()), k.config.floatx(), k.mixed_precision.dtype_policy().name,
             str(t.tensor(1.0).dtype), k.layers.Dense(1).compute_dtype)
 
@@ -156,7 +156,7 @@ LEAKED = ("torch.float64", "float16", "mixed_float16", "torch.float64", "float16
 
 def _leaky_test_body():
     """What a careless test does: change torch's default dtype, Keras floatx and the policy, and never undo them."""
-    k, t = _runtime.keras(), _runtime.torch()
+    k, t = runtime.keras(), runtime.torch()
     t.set_default_dtype(t.float64)
     k.config.set_floatx("float16")
     k.mixed_precision.set_dtype_policy("mixed_float16")
@@ -166,33 +166,33 @@ def test_gotcha_global_state_leaks_unless_isolated():
     """Global settings outlive the code that set them; the isolation the conftest wraps every test in undoes them.
 
     Self-contained (no reliance on test order or xdist worker): a leaky step runs twice inside this test, once bare
-    and once under _runtime.isolated, and what the next step would see is checked after each.
+    and once under runtime.isolated, and what the next step would see is checked after each.
     """
     assert _defaults() == DEFAULTS, f"this test must start from the defaults, got {_defaults()}"
-    outer = _runtime.capture_state()
+    outer = runtime.capture_state()
     try:
         _leaky_test_body()  # bare: the next test in this process would inherit everything
         assert _defaults() == LEAKED
-        assert _runtime.capture_state() != outer
+        assert runtime.capture_state() != outer
     finally:
-        _runtime.restore_state(outer)  # the repair the conftest's isolation performs
+        runtime.restore_state(outer)  # the repair the conftest's isolation performs
     assert _defaults() == DEFAULTS
 
-    with _runtime.isolated(_runtime.seed_for("leaky step")):  # as conftest._isolated_frameworks wraps a test
+    with runtime.isolated(runtime.seed_for("leaky step")):  # as conftest._isolated_frameworks wraps a test
         _leaky_test_body()
         assert _defaults() == LEAKED, "inside the block the change is visible"
     assert _defaults() == DEFAULTS, f"isolated() did not restore the defaults: {_defaults()}"
-    assert _runtime.capture_state() == outer
+    assert runtime.capture_state() == outer
 
 
 def test_gotcha_isolation_restores_global_state():
-    """_runtime.isolated(), which wraps every test, restores each global setting a block changed."""
-    k, t = _runtime.keras(), _runtime.torch()
-    before = _runtime.capture_state()
-    with _runtime.isolated(seed=1):
+    """runtime.isolated(), which wraps every test, restores each global setting a block changed."""
+    k, t = runtime.keras(), runtime.torch()
+    before = runtime.capture_state()
+    with runtime.isolated(seed=1):
         t.set_default_dtype(t.float64)
         k.config.set_floatx("float64")
         k.mixed_precision.set_dtype_policy("mixed_bfloat16")
         t.set_grad_enabled(False)
-        assert _runtime.capture_state() != before
-    assert _runtime.capture_state() == before
+        assert runtime.capture_state() != before
+    assert runtime.capture_state() == before

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equivalence import _runtime, devices, sides
+from equivalence import runtime, devices, sides
 from equivalence.checks.models import torch_pair
 from equivalence.compare import assert_close, to_numpy
-from equivalence.models import accumulation_depth, seed_models
+from equivalence.model_tolerance import accumulation_depth
+from equivalence.zoo import seed_models
 from equivalence.tolerances import Tolerance, cross, for_arrays, tolerance
 
 pytestmark = pytest.mark.gpu
@@ -31,7 +32,7 @@ def _torch_pair(name: str, seed: int = 0):
 
 def _torch_side(device):
     """The torch side of `device` ('cpu' or a torch.device)."""
-    return sides.side_for("torch", _runtime.torch().device(device).type)
+    return sides.side_for("torch", runtime.torch().device(device).type)
 
 
 def _forward(module, x: np.ndarray, device, dtype=None):
@@ -46,7 +47,7 @@ def _forward(module, x: np.ndarray, device, dtype=None):
 
 def test_gpu_conv_grad_with_nonfinite_weight_spreads_nan(torch_cuda):
     """d(sum conv(x, w))/dx with a non-finite weight: CPU keeps it where float64 does; cuDNN spreads NaN further."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     def grad_x(w, device):
         x = torch.zeros(1, 1, 2, 2, device=device, requires_grad=True)
@@ -85,7 +86,7 @@ def _tf32_errors(torch, device, a, b, x, w) -> dict[str, float]:
 
 def test_gpu_tf32_error_measured(torch_cuda, record_property):
     """TF32 off keeps matmul/conv within the float32 rule; on Ampere+ TF32 on costs >= 10x more, within 4*2**-10."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     g = torch.Generator().manual_seed(0)
     k = 1024  # matmul depth; the conv's depth is 3*3*64 = 576
     a, b = (torch.randn(s, generator=g).to(torch_cuda) for s in ((256, k), (k, 256)))
@@ -106,7 +107,7 @@ def test_gpu_tf32_error_measured(torch_cuda, record_property):
 
 def test_gpu_tf32_tf_default_error(tf_gpu, record_property):
     """TensorFlow's default (TF32 on) matmul on GPU is measurably less accurate than with TF32 off."""
-    tf = _runtime.tf()
+    tf = runtime.tf()
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((256, 1024)).astype(np.float32), rng.standard_normal((1024, 256)).astype(np.float32)
     ref = a.astype(np.float64) @ b.astype(np.float64)
@@ -125,7 +126,7 @@ def test_gpu_tf32_tf_default_error(tf_gpu, record_property):
 
 def _sgd_step_torch(name, x, labels, device, *, autocast: bool, lr: float, init_scale: float = 2.0**16):
     """One SGD step on sparse CE (from logits), float32 or autocast(float16) + GradScaler; returns (weights, scale)."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     module = _torch_pair(name).torch.to(device)
     opt = torch.optim.SGD(module.parameters(), lr=lr)
     scaler = torch.amp.GradScaler(device.type, init_scale=init_scale, enabled=autocast)
@@ -168,7 +169,7 @@ def _keras_mixed_step(name, x, labels, tf_device, lr: float):
     """One Keras SGD step under 'mixed_float16' with a LossScaleOptimizer (initial scale 2**16 as torch's)."""
     from equivalence.models import build_pair
 
-    keras, tf = _runtime.keras(), _runtime.tf()
+    keras, tf = runtime.keras(), runtime.tf()
     keras.mixed_precision.set_dtype_policy("mixed_float16")  # restored by the root conftest's isolation
     pair = build_pair(seed_models()[name], seed=0)
     opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(learning_rate=lr), initial_scale=2.0**16)
@@ -186,7 +187,7 @@ def _canonical(name: str, named: dict[str, np.ndarray]):
     from equivalence.weights import read_torch
 
     pair = _torch_pair(name)
-    torch = _runtime.torch()
+    torch = runtime.torch()
     with torch.no_grad():
         for k, p in pair.torch.named_parameters():
             p.copy_(torch.from_numpy(named[k]))
@@ -219,7 +220,7 @@ def test_gpu_mixed_precision_step_matches_keras(torch_cuda, tf_gpu):
 
 def test_gpu_cudnn_deterministic_conv_backward_repeats(torch_cuda):
     """With the plugin's cuDNN flags (deterministic, no autotune), conv weight gradients repeat bit for bit."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
     g = torch.Generator().manual_seed(0)
     x = torch.randn(16, 32, 28, 28, generator=g).to(torch_cuda)
@@ -235,7 +236,7 @@ def test_gpu_cudnn_deterministic_conv_backward_repeats(torch_cuda):
 
 def test_gpu_deterministic_algorithms_raise_on_nondeterministic_kernel(torch_cuda):
     """Under use_deterministic_algorithms(True) a CUDA kernel without a deterministic version (histc) raises."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     x = torch.arange(16.0, device=torch_cuda)
     assert torch.histc(x, bins=4, min=0, max=16).tolist() == [4.0, 4.0, 4.0, 4.0]
     torch.use_deterministic_algorithms(True)  # restored by the root conftest's isolation
@@ -245,7 +246,7 @@ def test_gpu_deterministic_algorithms_raise_on_nondeterministic_kernel(torch_cud
 
 def test_gpu_device_mismatch_error(torch_cuda):
     """torch raises on operands on CPU and CUDA ('same device'), except a 0-dim CPU tensor, which broadcasts."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     on_gpu, on_cpu = torch.ones(2, device=torch_cuda), torch.ones(2)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         on_gpu + on_cpu
@@ -257,7 +258,7 @@ def test_gpu_device_mismatch_error(torch_cuda):
 
 def test_gpu_tf_soft_placement_copies(tf_gpu):
     """TensorFlow runs an op on the GPU with one operand on the CPU, copying it implicitly (no error)."""
-    tf = _runtime.tf()
+    tf = runtime.tf()
     with tf.device("/CPU:0"):
         a = tf.ones((2, 2))
     with tf.device(tf_gpu):

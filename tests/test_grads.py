@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equivalence import _runtime, sides
-from equivalence.catalog._opinfo import Sample
+from equivalence import runtime, sides
+from equivalence.catalog.opinfo import Sample
 from equivalence.catalog.losses import LOSS_DB
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import CPU, check_grad, check_loss_grad, check_model_grad, grad_samples, on_devices
@@ -110,7 +110,7 @@ def _with_scaled_grad(fn, side: str, factor: float):
     """fn with the same values and its gradient times `factor`: y + (factor - 1) (y - stop_gradient(y))."""
     def scaled(*args, **kwargs):
         y = fn(*args, **kwargs)
-        frozen = y.detach() if side == "torch" else _runtime.tf().stop_gradient(y)
+        frozen = y.detach() if side == "torch" else runtime.tf().stop_gradient(y)
         return y + (factor - 1) * (y - frozen)
     return scaled
 
@@ -121,7 +121,7 @@ def _with_scaled_grad(fn, side: str, factor: float):
 def test_op_grad_catches_scaled_gradient(op_id, case, args, seed, tf_path, torch_path, side, monkeypatch):
     """The rules that let the pinned cases pass still reject a gradient 1e-3 off on either side."""
     path = tf_path if side == "tf" else torch_path
-    root = {"tf": _runtime.tf, "keras": _runtime.keras, "torch": _runtime.torch}[path.split(".")[0]]()
+    root = {"tf": runtime.tf, "keras": runtime.keras, "torch": runtime.torch}[path.split(".")[0]]()
     *parents, name = path.split(".")[1:]
     owner = root
     for part in parents:
@@ -158,7 +158,7 @@ KINKS = {  # id: (tf fn of (tf, v), torch fn of (torch, v), input, documented gr
 def test_subgradient_at_kink(kink):
     """At a kink both frameworks pick the same documented sub-gradient (where they differ: the catalogue)."""
     tf_fn, torch_fn, x, want = KINKS[kink]
-    tf, torch = _runtime.tf(), _runtime.torch()
+    tf, torch = runtime.tf(), runtime.torch()
     x32 = np.asarray(x, np.float32)
     got = {"tf": sides.side("tf-cpu").grad(lambda v: tf.reduce_sum(tf_fn(tf, v)), x32).tolist(),
            "torch": sides.side("torch-cpu").grad(lambda v: torch_fn(torch, v).sum(), x32).tolist()}

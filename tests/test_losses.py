@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equivalence.catalog._traininfo import LossSample
+from equivalence.catalog.traininfo import LossSample
 from equivalence.catalog.losses import LOSS_DB, reduce_ref
 from equivalence.checks import check_loss
 from equivalence.checks.losses import run_both

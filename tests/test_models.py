@@ -12,7 +12,8 @@ from equivalence.checks import CPU, check_model, check_model_step, on_devices, r
 from equivalence.checks.models import model_pair
 from equivalence.compare import describe
 from equivalence.error_bounds import ElementBound, assert_forward_equivalent
-from equivalence.models import FIXTURES, GOLDEN_SEED, build_pair, seed_models
+from equivalence.zoo import FIXTURES, GOLDEN_SEED, seed_models
+from equivalence.models import build_pair
 from equivalence.spec import ModelSpec, layer
 from equivalence.tolerances import tolerance
 from equivalence.weights import digest, init_weights, param_count
@@ -20,7 +21,7 @@ from equivalence.weights import digest, init_weights, param_count
 pytestmark = pytest.mark.layers
 SEEDS = seed_models()
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / FIXTURES
-REGENERATE = "regenerate with: python -m equivalence.models freeze"
+REGENERATE = "regenerate with: python -m equivalence.zoo freeze"
 SEED_CASES = [pytest.param(name, id=name) for name in SEEDS]
 
 

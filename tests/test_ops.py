@@ -14,7 +14,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from equivalence.catalog._opinfo import Sample
+from equivalence.catalog.opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import CPU, check_op, on_devices
 from equivalence.checks.ops import avoided, check_sample, known_differences, narrowed

@@ -29,11 +29,12 @@ import sys
 import numpy as np
 import pytest
 
-from equivalence import _runtime, sides
+from equivalence import runtime, sides
 from equivalence.catalog.optimizers import by_id
 from equivalence.catalog.schedules import SCHEDULE_DB
 from equivalence.compare import EquivalenceMismatch, assert_equivalent, compare
-from equivalence.models import accumulation_depth, build_pair
+from equivalence.model_tolerance import accumulation_depth
+from equivalence.models import build_pair
 from equivalence.spec import ModelSpec, layer
 from equivalence.tolerances import Tolerance, eps, tolerance
 from equivalence.weights import init_weights
@@ -84,7 +85,7 @@ def training_tolerance(pair, x, info, g_max: float, w_max: float) -> Tolerance:
 
 def first_gradient_max(pair, x, y) -> float:
     """max|g| of the first batch's loss gradient (torch), the scale the per-step errors are relative to."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     saved = {k: v.clone() for k, v in pair.torch.state_dict().items()}  # a training forward moves running stats
     labels = torch.from_numpy(y[:BATCH].astype(np.int64))
     grads = sides.side("torch-cpu").param_grads(
@@ -150,7 +151,7 @@ def test_training_loops_match(model, opt_id):
 @pytest.mark.parametrize("rate", [0.25, 0.5])
 def test_dropout_statistics(rate):
     """In training mode both drop a fraction ~rate (5-sigma binomial bound) and scale kept values by 1/(1-rate)."""
-    keras, torch = _runtime.keras(), _runtime.torch()
+    keras, torch = runtime.keras(), runtime.torch()
     n = 200_000
     ones = np.ones((1, n), np.float32)
     tf_out = keras.layers.Dropout(rate, seed=1)(ones, training=True).numpy()
@@ -166,7 +167,7 @@ def test_dropout_statistics(rate):
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.id) for i in SCHEDULE_DB])
 def test_schedule_matches(info):
     """The Keras schedule at iteration t and the torch scheduler after t steps give the float64 reference's lr."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     keras_schedule = info.keras()
     param = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([param], lr=info.lr)
@@ -325,7 +326,7 @@ def sgd_trajectory_tolerance(spec, rec, weight_sets, *, lr_rel_err: float = 0.0,
 
 def run_schedule(case: str) -> list:
     """Keras fit with a schedule vs the torch loop stepping the matching scheduler (SGD, MLP); the comparisons."""
-    keras, torch = _runtime.keras(), _runtime.torch()
+    keras, torch = runtime.keras(), runtime.torch()
     spec = MODELS["mlp"]
     x, y = data(spec, seed=1)
     kw = dict(epochs=LONG_EPOCHS, batch_size=BATCH)
@@ -368,7 +369,7 @@ def test_schedule_with_momentum_differs():
     p_t = p - sum_s mu^(t-s) lr_s g_s), torch multiplies the whole buffer by the CURRENT lr (buf = mu buf + g_t,
     p -= lr_t buf). With a decaying lr Keras takes larger steps. A torch loop that feeds lr_t / lr_0 * g to a
     constant-lr SGD (Keras' convention) matches Keras fit; the plain mapping (ExponentialLR) does not."""
-    keras, torch = _runtime.keras(), _runtime.torch()
+    keras, torch = runtime.keras(), runtime.torch()
     spec, info, momentum = MODELS["mlp"], schedule_by_id("exponential-per_step"), 0.9
     x, y = data(spec, seed=1)
     kw = dict(epochs=LONG_EPOCHS, batch_size=BATCH)
@@ -404,7 +405,7 @@ CLIP_CASES = {
 
 def clip_hook(kind: str, c: float):
     """torch clipping between backward and step; returns the unclipped gradients' norms, sizes and max|g|."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     def hook(params, step):
         grads = [p.grad for p in params]
@@ -451,7 +452,7 @@ def clipped_gradient_error(kind: str, stats: dict, c: float, e: float) -> float:
 def run_clipping(keras_arg: str, torch_kind: str, c: float, *, torch_scale: float = 1.0):
     """Keras SGD(**{keras_arg: c}) fit vs the torch loop clipping with `torch_kind` at c * torch_scale.
     Returns (Keras weights, torch weights, tolerance, the torch loop's clipping statistics per step)."""
-    keras, torch = _runtime.keras(), _runtime.torch()
+    keras, torch = runtime.keras(), runtime.torch()
     spec, lr = MODELS["mlp"], by_id("sgd-plain").hyper["lr"]
     x, y = data(spec, seed=1)
     kw = dict(epochs=LONG_EPOCHS, batch_size=BATCH)
@@ -515,7 +516,7 @@ def weighted_ce(kind: str, class_weight: dict | None = None):
     'class_weight'  Keras' sum_b cw[y_b] l_b / B  = CrossEntropyLoss(weight=cw, reduction='sum') / B
     'sample_weight' Keras' sum_b w_b l_b / B      = (w * CrossEntropyLoss(reduction='none')).sum() / B
     'naive'         CrossEntropyLoss(weight=cw) (reduction 'mean': sum_b cw[y_b] l_b / sum_b cw[y_b])."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     f = torch.nn.functional
     cw = torch.tensor([(class_weight or CLASS_WEIGHT)[i] for i in range(3)], dtype=torch.float32)
     return {"class_weight": lambda z, t, w: f.cross_entropy(z, t, weight=cw, reduction="sum") / len(t),
@@ -561,7 +562,7 @@ def test_class_weight_naive_mapping_differs():
 # ---------------------------------------------------------------- mutation checks: a small change is caught
 def _mutated_schedule_decay(monkeypatch):
     """Keras ExponentialDecay with decay_rate x 1.01 (the torch scheduler unchanged)."""
-    schedules = _runtime.keras().optimizers.schedules
+    schedules = runtime.keras().optimizers.schedules
     original = schedules.ExponentialDecay
 
     class Drifted(original):

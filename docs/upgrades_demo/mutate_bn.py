@@ -6,9 +6,9 @@ import inspect
 
 
 def pytest_configure(config):
-    from equivalence import _runtime
+    from equivalence import runtime
 
-    init = _runtime.keras().layers.BatchNormalization.__init__
+    init = runtime.keras().layers.BatchNormalization.__init__
     names = [p.name for p in inspect.signature(init).parameters.values() if p.default is not inspect.Parameter.empty]
     defaults = list(init.__defaults__)
     defaults[names.index("momentum")] = 0.9  # the positional-or-keyword defaults, in signature order

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..differences import DIFFERENCES, for_record
 from ..strategies import ALL_DTYPES
-from ._opinfo import OP_FAMILIES
+from .opinfo import OP_FAMILIES
 
 HEADER = """# Op coverage (generated)
 

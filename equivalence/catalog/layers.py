@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..registry import Registry
 from ..spec import ACTIVATIONS, layer
-from ._layerinfo import LayerInfo, case, single
+from .layerinfo import LayerInfo, case, single
 
 _CONV = dict(filters=4, kernel_size=3)
 _IMG = (7, 7, 3)  # odd: stride-2 'same' pads one pixel more after than before

@@ -13,10 +13,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .. import _runtime
+from .. import runtime
 from ..float64 import log_softmax, logsumexp, softmax
 from ..registry import Registry
-from ._traininfo import LossInfo, LossSample
+from .traininfo import LossInfo, LossSample
 
 MEAN = {"none": ("none", "none"), "sum": ("sum", "sum"), "mean": ("sum_over_batch_size", "mean")}
 # Elementwise torch losses: 'none' is (N, C) and 'sum' adds all N*C terms, while Keras first averages the last axis.
@@ -174,11 +174,11 @@ def ref_hinge(y, p, power=1):
 
 # ---------------------------------------------------------------- framework adapters
 def _k():
-    return _runtime.keras().losses
+    return runtime.keras().losses
 
 
 def _t():
-    return _runtime.torch()
+    return runtime.torch()
 
 
 def _tensor(y):

@@ -9,7 +9,7 @@ from itertools import chain
 
 from ..registry import Registry
 from . import ops_binary, ops_elementwise, ops_linalg, ops_nn, ops_reduction, ops_shape
-from ._opinfo import REGISTRY, MalformedOpInfo, OpInfo, Sample
+from .opinfo import REGISTRY, MalformedOpInfo, OpInfo, Sample
 
 OP_DB: Registry[OpInfo] = Registry(REGISTRY, chain(
     ops_elementwise.OPS, ops_binary.OPS, ops_reduction.OPS, ops_linalg.OPS, ops_shape.OPS, ops_nn.OPS))

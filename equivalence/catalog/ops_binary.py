@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._opinfo import OpInfo
-from ._samples import binary, call
+from .opinfo import OpInfo
+from .samples import binary, call
 from .ops_elementwise import FLOATS, SIGNED, away_from_zero
 
 INTS = ("int32", "int64")

@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from ..tolerances import DEFAULT_ULPS
-from . import _grad_terms
-from ._opinfo import OpInfo, Sample
-from ._samples import call, unary
+from . import grad_terms
+from .opinfo import OpInfo, Sample
+from .samples import call, unary
 
 FLOATS = ("float32", "float64", "float16", "bfloat16")
 SIGNED = FLOATS + ("int32", "int64")
@@ -95,7 +95,7 @@ _TF_SOFTPLUS_ULPS = 5.5
 OPS = [
     _unary("exp", "torch.exp", "tf.math.exp", np.exp),
     _unary("exp", "torch.exp", "keras.ops.exp", np.exp, variant="keras"),
-    _unary("expm1", "torch.expm1", "tf.math.expm1", np.expm1, grad_terms=_grad_terms.expm1),
+    _unary("expm1", "torch.expm1", "tf.math.expm1", np.expm1, grad_terms=grad_terms.expm1),
     _unary("log", "torch.log", "tf.math.log", np.log, grad_lo=_POSITIVE),
     _unary("log", "torch.log", "keras.ops.log", np.log, variant="keras", grad_lo=_POSITIVE),
     _unary("log1p", "torch.log1p", "tf.math.log1p", np.log1p, grad_lo=_POSITIVE - 1),
@@ -117,11 +117,11 @@ OPS = [
     _unary("sinh", "torch.sinh", "tf.math.sinh", np.sinh),
     _unary("cosh", "torch.cosh", "tf.math.cosh", np.cosh),
     _unary("asinh", "torch.asinh", "tf.math.asinh", np.arcsinh),
-    _unary("tanh", "torch.tanh", "tf.math.tanh", np.tanh, grad_terms=_grad_terms.tanh),
+    _unary("tanh", "torch.tanh", "tf.math.tanh", np.tanh, grad_terms=grad_terms.tanh),
     _unary("sigmoid", "torch.sigmoid", "tf.math.sigmoid", _sigmoid, ulps_override={"float32": _EIGEN_LOGISTIC_ULPS},
-           grad_terms=_grad_terms.sigmoid),
+           grad_terms=grad_terms.sigmoid),
     _unary("sigmoid", "torch.sigmoid", "keras.ops.sigmoid", _sigmoid, variant="keras",
-           ulps_override={"float32": _EIGEN_LOGISTIC_ULPS}, grad_terms=_grad_terms.sigmoid),
+           ulps_override={"float32": _EIGEN_LOGISTIC_ULPS}, grad_terms=grad_terms.sigmoid),
     _unary("erf", "torch.erf", "tf.math.erf", _erf, error_bound=_torch_half_erf),
     _unary("softplus", "torch.nn.functional.softplus", "tf.math.softplus", lambda x: np.logaddexp(0.0, x),
            dtypes=("float32", "float16", "bfloat16"),

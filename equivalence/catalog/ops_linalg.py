@@ -11,8 +11,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies as S
-from ._opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
-from ._samples import call
+from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
+from .samples import call
 from .ops_elementwise import FLOATS
 
 def _contraction_sides(draw, avoid, names: str, rank: int) -> dict:

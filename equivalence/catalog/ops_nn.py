@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from .. import strategies as S
 from ..float64 import log_softmax as _log_softmax, softmax as _softmax
-from .._reference import SELU_ALPHA, SELU_SCALE
-from .._runtime import keras, torch
-from . import _grad_terms
+from ..reference import SELU_ALPHA, SELU_SCALE
+from ..runtime import keras, torch
+from . import grad_terms
 from ..tolerances import Tolerance, eps, for_arrays, tolerance
-from ._opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
-from ._samples import call, reduction, unary
+from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
+from .samples import call, reduction, unary
 from .ops_elementwise import _erf, _sigmoid, away_from_zero
 
 F2 = ("float32", "float64")
@@ -70,7 +70,7 @@ def _expm1_terms(factor: float):
         exp(x) ~ 1 carries ~u absolute error that the subtraction keeps, so the result is off by ~u * factor *
         (exp(x) + 1) however small it is (observed float64 selu(-2^-8): 4.2e-17 absolute, 49 ulp of the result;
         float16 elu(-2.2e-4): 1020 ulps of the result, 0.25 ulp of 1). The layer catalogue counts the same term
-        (equivalence.models.error_scale). For x >= 0 the result is factor * x: its own magnitude."""
+        (equivalence.model_tolerance.error_scale). For x >= 0 the result is factor * x: its own magnitude."""
         with np.errstate(over="ignore"):
             return factor * np.where(x < 0, np.exp(np.minimum(x, 0)) + 1, np.abs(x))
     terms.__qualname__ = f"_expm1_terms({factor:g})"
@@ -296,16 +296,16 @@ _SOFTMAX = reduction(keepdims=False, tuple_axes=False, none_axis=False, min_side
 OPS = [
     _nn("softmax", _dim("softmax"), lambda x, axis: call("tf.nn.softmax")(x, axis=axis), _softmax, _SOFTMAX,
         torch_api="torch.softmax", tf_api="tf.nn.softmax", dtypes=F4, ulps=8,  # 8: exp + sum + divide, each <= 1 u
-        grad_terms=_grad_terms.softmax),
+        grad_terms=grad_terms.softmax),
     _nn("softmax", _dim("softmax"), lambda x, axis: call("keras.ops.softmax")(x, axis=axis), _softmax, _SOFTMAX,
         torch_api="torch.softmax", tf_api="keras.ops.softmax", variant="keras", dtypes=("float32",), ulps=8,
-        grad_terms=_grad_terms.softmax),
+        grad_terms=grad_terms.softmax),
     _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("tf.nn.log_softmax")(x, axis=axis), _log_softmax,
         _SOFTMAX, torch_api="torch.log_softmax", tf_api="tf.nn.log_softmax", dtypes=F4, ulps=8,
-        grad_terms=_grad_terms.log_softmax),
+        grad_terms=grad_terms.log_softmax),
     _nn("log_softmax", _dim("log_softmax"), lambda x, axis: call("keras.ops.log_softmax")(x, axis=axis), _log_softmax,
         _SOFTMAX, torch_api="torch.log_softmax", tf_api="keras.ops.log_softmax", variant="keras", dtypes=("float32",),
-        ulps=8, grad_terms=_grad_terms.log_softmax),
+        ulps=8, grad_terms=grad_terms.log_softmax),
     _act("relu", _F("relu"), call("tf.nn.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
         tf_api="tf.nn.relu", dtypes=F4, exact=True),
     _act("relu", _F("relu"), call("keras.ops.relu"), lambda x: np.maximum(x, 0), _ACT, torch_api="torch.relu",
@@ -318,16 +318,16 @@ OPS = [
         notes="slope 0.2 passed to both; float64 left out (TF's alpha is a float32 attribute)"),
     _act("elu", _F("elu"), call("tf.nn.elu"), lambda x: np.where(x > 0, x, np.expm1(x)), _ACT,
         torch_api="torch.nn.functional.elu", tf_api="tf.nn.elu", dtypes=F4, cancellation=_expm1_terms(1.0),  # alpha = 1
-        grad_terms=_grad_terms.elu),
+        grad_terms=grad_terms.elu),
     _act("selu", _F("selu"), call("tf.nn.selu"),
         lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)),
         _ACT, torch_api="torch.nn.functional.selu", tf_api="tf.nn.selu", dtypes=F4,
         cancellation=_expm1_terms(SELU_SCALE * SELU_ALPHA),
-        grad_terms=_grad_terms.selu,
+        grad_terms=grad_terms.selu,
         grad_samples_fn=away_from_zero(_ACT)),  # selu' jumps at 0 (lambda to lambda * alpha)
     _act("silu", _F("silu"), call("tf.nn.silu"), lambda x: x * _sigmoid(x), _ACT,
         torch_api="torch.nn.functional.silu", tf_api="tf.nn.silu", dtypes=F4,
-        grad_terms=_grad_terms.silu,
+        grad_terms=grad_terms.silu,
         # TF: x * Eigen's sigmoid (4.5 ulps, ops_elementwise) + 0.5 the product + 0.5 rounding the reference;
         # measured 4.08 u at x = -14.48 (every 397th float32 in [-20, 20]; same with
         # TF oneDNN off and torch at avx2/default)
@@ -336,17 +336,17 @@ OPS = [
         _gelu_exact, _ACT, torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="exact",
         # 4 ulps of the terms: measured torch 3.3 (x = 2.98, float32, avx512/avx2/default alike; its erf is
         # Abramowitz-Stegun 7.1.26), TF 1.2 (every 397th float32 in [-20, 20]); float16/bfloat16 <= 1 (every value)
-        dtypes=("float32", "float16", "bfloat16"), cancellation=_gelu_exact_terms, grad_terms=_grad_terms.gelu_exact,
+        dtypes=("float32", "float16", "bfloat16"), cancellation=_gelu_exact_terms, grad_terms=grad_terms.gelu_exact,
         on_device={"cuda": OnDevice(tolerance={"float32": _cuda_gelu_tail})}),
     _act("gelu", _F("gelu", approximate="tanh"), lambda x: call("tf.nn.gelu")(x, approximate=True), _gelu_tanh, _ACT,
         torch_api="torch.nn.functional.gelu", tf_api="tf.nn.gelu", variant="tanh",
-        dtypes=("float32",), cancellation=_gelu_tanh_value_terms, grad_terms=_grad_terms.gelu_tanh,
+        dtypes=("float32",), cancellation=_gelu_tanh_value_terms, grad_terms=grad_terms.gelu_tanh,
         notes="half precision left out: TF computes 1 + tanh(...) in half precision (tf-half-flushes-intermediates)"),
     _act("gelu", _F("gelu", approximate="tanh"), lambda x: call("keras.ops.gelu")(x, approximate=True), _gelu_tanh,
         _ACT, torch_api="torch.nn.functional.gelu", tf_api="keras.ops.gelu", variant="keras", dtypes=("float32",),
-        cancellation=_gelu_tanh_value_terms, grad_terms=_grad_terms.gelu_tanh),
+        cancellation=_gelu_tanh_value_terms, grad_terms=grad_terms.gelu_tanh),
     _act("softsign", _F("softsign"), call("tf.nn.softsign"), lambda x: x / (1 + np.abs(x)), _ACT,
-        torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4, grad_terms=_grad_terms.softsign),
+        torch_api="torch.nn.functional.softsign", tf_api="tf.nn.softsign", dtypes=F4, grad_terms=grad_terms.softsign),
     # (x + 3) / 6, as both frameworks compute it: x / 6 + 0.5 cancels near x = -3 (43 ulps off in float64 at
     # x = -2.984375, found by thorough).
     _act("hard_sigmoid", _F("hardsigmoid"), call("keras.ops.hard_sigmoid"), lambda x: np.clip(x + 3, 0, 6) / 6,
@@ -369,12 +369,12 @@ OPS = [
     _nn("layer_norm", _torch_layer_norm, _keras_layer_norm, _layer_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES)), torch_api="torch.nn.functional.layer_norm",
         tf_api="keras.ops.layer_normalization", depth=lambda s: s.args[0].shape[-1], ulps=16,  # mean, var, rsqrt
-        scale=_affine_scale, grad_terms=_grad_terms.layer_norm),
+        scale=_affine_scale, grad_terms=grad_terms.layer_norm),
     _nn("batch_norm", _torch_batch_norm, _tf_batch_norm, _batch_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES), stats=True), torch_api="torch.nn.functional.batch_norm",
         tf_api="tf.nn.batch_normalization", variant="inference", ulps=8, scale=_affine_scale,
         grad_args=(0, 3, 4),  # x, gamma, beta: torch's inference batch_norm does not differentiate mean/var
-        grad_terms=_grad_terms.batch_norm, zero_sign=_FOLDED_BATCH_NORM_ZERO),
+        grad_terms=grad_terms.batch_norm, zero_sign=_FOLDED_BATCH_NORM_ZERO),
     _act("dropout", _F("dropout", p=0.5, training=False), _keras_dropout, lambda x: x, _ACT,
         torch_api="torch.nn.functional.dropout", tf_api="keras.layers.Dropout", variant="inference", exact=True,
         dtypes=("float32",), notes="training=False: identity on both sides"),

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 
-from . import _grad_terms
-from ._opinfo import OpInfo
-from ._samples import as_reference, call, reduced_size, reduction
+from . import grad_terms
+from .opinfo import OpInfo
+from .samples import as_reference, call, reduced_size, reduction
 from .ops_binary import INTS
 from .ops_elementwise import FLOATS
 
@@ -26,7 +26,7 @@ def _dims(x, axis):
 def _torch_reduce(fn_name):
     """torch.<fn>(x, dim=..., keepdim=...) with None meaning all axes."""
     def fn(x, axis=None, keepdims=False):
-        from .._runtime import torch
+        from ..runtime import torch
 
         return getattr(torch(), fn_name)(x, dim=_dims(x, axis), keepdim=keepdims)
     return fn
@@ -35,7 +35,7 @@ def _torch_reduce(fn_name):
 def _torch_var(fn_name):
     """torch.var/std with correction=0 (TF's population estimator; the default differs: var-default-correction)."""
     def fn(x, axis=None, keepdims=False):
-        from .._runtime import torch
+        from ..runtime import torch
 
         return getattr(torch(), fn_name)(x, dim=_dims(x, axis), keepdim=keepdims, correction=0)
     return fn
@@ -43,7 +43,7 @@ def _torch_var(fn_name):
 
 def _torch_prod(x, axis=None, keepdims=False):
     # torch.prod takes a single int dim; axis=None reduces all and drops keepdim, so restore the shape.
-    from .._runtime import torch
+    from ..runtime import torch
 
     if axis is None:
         out = torch().prod(x)
@@ -52,7 +52,7 @@ def _torch_prod(x, axis=None, keepdims=False):
 
 
 def _torch_norm(x, axis=None, keepdims=False):
-    from .._runtime import torch
+    from ..runtime import torch
 
     return torch().linalg.vector_norm(x, ord=2, dim=_dims(x, axis), keepdim=keepdims)
 
@@ -60,7 +60,7 @@ def _torch_norm(x, axis=None, keepdims=False):
 def _torch_axis(fn_name):
     """torch.<fn>(x, dim=axis) for single-axis ops (argmax, cumsum)."""
     def fn(x, axis):
-        from .._runtime import torch
+        from ..runtime import torch
 
         return getattr(torch(), fn_name)(x, dim=axis)
     return fn
@@ -232,19 +232,19 @@ OPS = [
     _red("argmin", _torch_axis("argmin"), ("tf.math.argmin", _tf_axis("tf.math.argmin")), np.argmin,
          torch_api="torch.argmin", dtypes=NUMERIC, samples_fn=_ARG, grad=False, result_dtype=_index_result),
     _red("var", _torch_var("var"), "tf.math.reduce_variance", _np_reduce(np.var), torch_api="torch.var",
-         error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var,
+         error_bound=_accumulation_bound("var"), grad_terms=grad_terms.var,
          notes="torch called with correction=0 (TF's estimator)"),
     _red("var", _torch_var("var"), "keras.ops.var", _np_reduce(np.var), torch_api="torch.var", variant="keras",
          dtypes=("float32",),
-         error_bound=_accumulation_bound("var"), grad_terms=_grad_terms.var),
+         error_bound=_accumulation_bound("var"), grad_terms=grad_terms.var),
     _red("std", _torch_var("std"), "tf.math.reduce_std", _np_reduce(np.std), torch_api="torch.std",
-         error_bound=_accumulation_bound("std"), grad_terms=_grad_terms.std),
+         error_bound=_accumulation_bound("std"), grad_terms=grad_terms.std),
     _red("logsumexp", _torch_reduce("logsumexp"), "tf.math.reduce_logsumexp", _np_logsumexp,
          torch_api="torch.logsumexp", dtypes=("float32", "float64"), samples_fn=reduction(), scale=_unit,
-         grad_terms=_grad_terms.logsumexp),
+         grad_terms=grad_terms.logsumexp),
     _red("logsumexp", _torch_reduce("logsumexp"), "keras.ops.logsumexp", _np_logsumexp,
          torch_api="torch.logsumexp", variant="keras", dtypes=("float32",), samples_fn=reduction(), scale=_unit,
-         grad_terms=_grad_terms.logsumexp),
+         grad_terms=grad_terms.logsumexp),
     _red("all", _torch_reduce("all"), "tf.math.reduce_all", _np_reduce(np.all), torch_api="torch.all",
          dtypes=("bool",), grad=False),
     _red("any", _torch_reduce("any"), "tf.math.reduce_any", _np_reduce(np.any), torch_api="torch.any",

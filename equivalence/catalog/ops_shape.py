@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies as S
-from .._runtime import torch
-from ._opinfo import OpInfo, Sample
-from ._samples import call, unary
+from ..runtime import torch
+from .opinfo import OpInfo, Sample
+from .samples import call, unary
 from .ops_elementwise import FLOATS
 
 ALL = FLOATS + ("int32", "int64", "bool")

@@ -42,9 +42,9 @@ import math
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..registry import Registry
-from ._traininfo import OptimizerInfo
+from .traininfo import OptimizerInfo
 
 TINY_EPS_TF, TINY_EPS_TORCH = 1e-24, 1e-12  # sqrt(1e-24) = 1e-12: same size on both sides of the root
 U = float(np.finfo(np.float32).eps)  # 1 ulp relative: the most one float32 operation (or a cast) rounds by
@@ -306,8 +306,8 @@ def _entry(name, variant, keras_cls, torch_cls, rules, hyper, **kw) -> Optimizer
     rule_tf, rule_torch = rules
     return OptimizerInfo(
         name, variant, hyper,
-        keras=lambda h: getattr(_runtime.keras().optimizers, keras_cls)(**keras_kwargs(h)),
-        torch=lambda params, h: getattr(_runtime.torch().optim, torch_cls)(params, **torch_kwargs(torch_cls, h)),
+        keras=lambda h: getattr(runtime.keras().optimizers, keras_cls)(**keras_kwargs(h)),
+        torch=lambda params, h: getattr(runtime.torch().optim, torch_cls)(params, **torch_kwargs(torch_cls, h)),
         ref_tf=lambda h: rule_tf(**h), ref_torch=lambda h: rule_torch(**torch_hyper(h)),
         mapping=f"keras.optimizers.{keras_cls}({keras_kwargs(hyper)}) ~ torch.optim.{torch_cls}("
                 f"{torch_kwargs(torch_cls, hyper)})", **kw)
@@ -322,8 +322,8 @@ def _defaults(name, keras_cls, torch_cls, rules, keras_h, torch_h, grad_scale=1e
     rule_tf, rule_torch = rules
     return OptimizerInfo(
         name, "defaults", keras_h,
-        keras=lambda h: getattr(_runtime.keras().optimizers, keras_cls)(),
-        torch=lambda params, h: getattr(_runtime.torch().optim, torch_cls)(params),
+        keras=lambda h: getattr(runtime.keras().optimizers, keras_cls)(),
+        torch=lambda params, h: getattr(runtime.torch().optim, torch_cls)(params),
         ref_tf=lambda h: rule_tf(**keras_h), ref_torch=lambda h: rule_torch(**torch_h),
         cross=False, grad_scale=grad_scale,
         mapping=f"keras.optimizers.{keras_cls}() documented {keras_h}; torch.optim.{torch_cls}(params) documented {torch_h}")

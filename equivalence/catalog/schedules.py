@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import math
 
-from .. import _runtime
+from .. import runtime
 from ..registry import Registry
-from ._traininfo import ScheduleInfo
+from .traininfo import ScheduleInfo
 
 LR = 0.1
 
 
 def _ks():
-    return _runtime.keras().optimizers.schedules
+    return runtime.keras().optimizers.schedules
 
 
 def _ts():
-    return _runtime.torch().optim.lr_scheduler
+    return runtime.torch().optim.lr_scheduler
 
 
 def _cosine_ref(t, total=10, floor=0.1):

@@ -250,7 +250,7 @@ def check_model_grad(pair, x: np.ndarray, seed: int, what: str) -> None:
     """Gradients of sum(c * model(x)) w.r.t. the input and every weight (training mode), c drawn from `seed`:
     TF == torch elementwise, both == the float64 central difference along a random direction (drawn next)."""
     __tracebackhide__ = True
-    from ..models import accumulation_depth
+    from ..model_tolerance import accumulation_depth
     from ..training import ref_directional
 
     spec, rng = pair.spec, np.random.default_rng(seed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..catalog.losses import reduce_ref
 from ..compare import assert_equivalent, describe
 from ..tolerances import tolerance
@@ -30,8 +30,8 @@ def loss_tolerance(info, sample, reduction, ref):
 def run_both(info, sample, reduction):
     """(keras value, torch value) for one sample under the neutral reduction."""
     keras_red, torch_red = info.reductions[reduction]
-    tf_out = info.keras(sample.y_true, _runtime.tf().constant(sample.y_pred), keras_red, sample.weight)
-    torch_out = info.torch(sample.y_true, _runtime.torch().tensor(sample.y_pred), torch_red, sample.weight)
+    tf_out = info.keras(sample.y_true, runtime.tf().constant(sample.y_pred), keras_red, sample.weight)
+    torch_out = info.torch(sample.y_true, runtime.torch().tensor(sample.y_pred), torch_red, sample.weight)
     return tf_out, torch_out
 
 

@@ -18,10 +18,11 @@ import copy
 import numpy as np
 from hypothesis import currently_in_test_context, note
 
-from .. import _runtime
+from .. import runtime
 from ..compare import EquivalenceMismatch, assert_close, describe
 from ..error_bounds import assert_forward_equivalent
-from ..models import Pair, accumulation_depth, build_pair
+from ..models import Pair, build_pair
+from ..model_tolerance import accumulation_depth
 from ..sides import side_for
 from ..tolerances import Tolerance, eps, for_arrays
 from .axes import CPU, FRAMEWORKS, device_side, unavailable
@@ -30,7 +31,7 @@ from .ops import assert_device_agrees
 # ---------------------------------------------------------------- pairs
 def torch_pair(spec, seed: int = 0) -> Pair:
     """A spec-built torch module with canonical weights and no Keras model (a CUDA box may have no TensorFlow)."""
-    from .._torch import build_torch
+    from ..sides.torch_models import build_torch
     from ..weights import init_weights, load_torch
 
     weights = init_weights(spec, seed)
@@ -41,7 +42,7 @@ def torch_pair(spec, seed: int = 0) -> Pair:
 
 def model_pair(spec, seed: int = 0) -> Pair:
     """build_pair where TensorFlow is installed, else the torch half alone (torch_pair)."""
-    return build_pair(spec, seed=seed) if _runtime.has_module("tensorflow") else torch_pair(spec, seed)
+    return build_pair(spec, seed=seed) if runtime.has_module("tensorflow") else torch_pair(spec, seed)
 
 
 # ---------------------------------------------------------------- forward
@@ -141,7 +142,7 @@ def assert_adam_step(what, w_got, w_ref, w0, g_ref, g_tol: Tolerance, lr, adam_e
 
 def _train_step(spec, x, target, device: str, dtype: str, lr: float):
     """Gradients of 0.5*mean((y - target)^2) and the parameters after one Adam step, as NumPy (torch names)."""
-    torch, side = _runtime.torch(), side_for("torch", device)
+    torch, side = runtime.torch(), side_for("torch", device)
     module = torch_pair(spec).torch.to(device=side.device, dtype=getattr(torch, dtype))
     t, adam = side.tensor(target, dtype), torch.optim.Adam(module.parameters(), lr=lr)
     grads = side.train_step(module, x, lambda y: 0.5 * ((y - t) ** 2).mean(), adam, dtype=dtype)

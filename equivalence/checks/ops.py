@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 from hypothesis import currently_in_test_context, note
 
-from ..catalog._opinfo import Sample
-from ..catalog._samples import as_reference
+from ..catalog.opinfo import Sample
+from ..catalog.samples import as_reference
 from ..compare import EquivalenceMismatch, assert_close, assert_equivalent, compare, to_numpy
 from ..differences import lookup
 from ..differences.ops import NARROWS, SIDE_NARROWS, zero_sign_owners

@@ -15,7 +15,7 @@ from itertools import chain
 
 from ..registry import Registry
 from . import autograd, devices, dtypes, gpu, layers, modes, numerics, ops, pipelines, training
-from ._entry import (AREAS, REGISTRY, ByPlatform, KnownDifference, MalformedDifference, Selector, StaleDifference,
+from .entry import (AREAS, REGISTRY, ByPlatform, KnownDifference, MalformedDifference, Selector, StaleDifference,
                      Unsupported)
 
 # Module order is catalogue order (the rendered document lists each area's entries in it).

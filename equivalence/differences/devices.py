@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gotchas
-from .._runtime import tf, torch
+from ..runtime import tf, torch
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
-from ._witness import dtype_or_error
+from .entry import REGISTRY, KnownDifference
+from .witness_tools import dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._runtime import keras, tf, torch
+from ..runtime import keras, tf, torch
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
-from ._witness import dtype_of, dtype_or_error
+from .entry import REGISTRY, KnownDifference
+from .witness_tools import dtype_of, dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 

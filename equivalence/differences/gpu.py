@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime, devices
+from .. import runtime, devices
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
+from .entry import REGISTRY, KnownDifference
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -45,7 +45,7 @@ ENTRIES.add(KnownDifference(
 
 
 def _autocast_dtypes() -> dict:
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     policy = keras.mixed_precision.Policy("mixed_float16")
     dense = keras.layers.Dense(2, dtype=policy)
     y_tf = dense(np.ones((1, 3), np.float32))
@@ -85,7 +85,7 @@ ENTRIES.add(KnownDifference(
 
 
 def _loss_scale_defaults() -> dict:
-    torch, keras = _runtime.torch(), _runtime.keras()
+    torch, keras = runtime.torch(), runtime.keras()
     wrapper = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD())
     previous = keras.mixed_precision.dtype_policy().name
     keras.mixed_precision.set_dtype_policy("mixed_float16")
@@ -125,7 +125,7 @@ ENTRIES.add(KnownDifference(
 
 
 def _device_mixing() -> dict:
-    torch, tf = _runtime.torch(), _runtime.tf()
+    torch, tf = runtime.torch(), runtime.tf()
     # No second real device on a CPU-only machine: the 'meta' device (shapes, no data) stands in, only partly. Its
     # bias add checks devices and raises; its matmul does not, and returns a CPU tensor nothing was written to.
     x = torch.ones(1, 2)

@@ -1,6 +1,6 @@
 """Known differences: layer defaults and layouts, each entry right below its witness.
 
-The spec builders (equivalence._tf / _torch) pass every one of these explicitly, so spec-built models agree; the
+The spec builders (equivalence.sides.keras_models / torch_models) pass every one of these explicitly, so spec-built models agree; the
 entries record what a user who relies on each framework's DEFAULT gets. Each witness runs both frameworks on a
 tiny fixed input (under torch.no_grad(): `_no_grad`) and returns what each observed; `expected` holds the
 documented values for both sides. Selectors 'layer:<word of the test id>' name the layer kind or case variant.
@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..registry import Registry
-from ._entry import REGISTRY, ByPlatform, KnownDifference
+from .entry import REGISTRY, ByPlatform, KnownDifference
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -23,7 +23,7 @@ _X2 = np.array([[1.0], [3.0]], np.float32)  # batch mean 2, biased var 1, unbias
 
 
 def _frameworks():
-    return _runtime.torch(), _runtime.keras()
+    return runtime.torch(), runtime.keras()
 
 
 def _no_grad(witness):
@@ -31,7 +31,7 @@ def _no_grad(witness):
 
     @functools.wraps(witness)
     def run():
-        with _runtime.torch().no_grad():
+        with runtime.torch().no_grad():
             return witness()
 
     return run
@@ -297,7 +297,7 @@ ENTRIES.add(KnownDifference(
 @_no_grad
 def _gelu() -> dict:
     torch, keras = _frameworks()
-    tf, x = _runtime.tf(), np.array([1.0], np.float32)  # exact 0.8413447, tanh approximation 0.8411920
+    tf, x = runtime.tf(), np.array([1.0], np.float32)  # exact 0.8413447, tanh approximation 0.8411920
     return {"tf": {"activations.gelu": float(keras.activations.gelu(x)[0]), "ops.gelu": float(keras.ops.gelu(x)[0]),
                    "tf.nn.gelu": float(tf.nn.gelu(x)[0])},
             "torch": {"F.gelu": float(torch.nn.functional.gelu(torch.from_numpy(x))[0]),
@@ -763,7 +763,7 @@ ENTRIES.add(KnownDifference(
              "(thorough profile) on dense(units=1) -> layer_norm; torch's per-capability value observed with "
              "ATEN_CPU_CAPABILITY=default|avx2|avx512 on one AVX-512 machine",
     mapping="none: the suite's model tolerance scales with max|x*gamma/sqrt(var+eps)| "
-            "(equivalence.models.cancelling_terms)",
+            "(equivalence.model_tolerance.error_scale)",
     applies_to=("layer:one_feature", "layer:after_elu_tiny", "layer:batch_norm", "layer:layer_norm"),
     atol=1e-7,
 ))
@@ -795,7 +795,7 @@ ENTRIES.add(KnownDifference(
     evidence="keras/src/backend/tensorflow/nn.py elu -> tf.nn.elu; found by hypothesis (thorough) on dense -> elu "
              "with inputs ~0.016",
     mapping="none: the model tolerance counts alpha (SELU: scale*alpha) as a cancelling term "
-            "(equivalence.models.cancelling_terms)",
+            "(equivalence.model_tolerance.error_scale)",
     applies_to=("layer:elu_near_zero", "layer:selu_near_zero", "layer:activation", "op:elu", "op:selu"),
     atol=2e-9,
 ))

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gotchas
-from .._runtime import keras, torch
+from ..runtime import keras, torch
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
+from .entry import REGISTRY, KnownDifference
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 

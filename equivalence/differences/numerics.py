@@ -1,9 +1,9 @@
 """Known differences of area numerics that belong to no op or layer: random streams, long half scans."""
 from __future__ import annotations
 
-from .._runtime import tf, torch
+from ..runtime import tf, torch
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
+from .entry import REGISTRY, KnownDifference
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 

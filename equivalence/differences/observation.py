@@ -1,7 +1,7 @@
 """What running a catalogue entry's witness showed, judged against its documented values: one `Observation`.
 
 The one type and vocabulary for every place that observes the catalogue: the rendered document and its CLI
-(render.py), the run report (equivalence/_plugin_report.py writes `row()`, report/run.py reads `from_row()`), and
+(render.py), the run report (equivalence/plugins/report.py writes `row()`, report/run.py reads `from_row()`), and
 the reproduction tests, whose observed values the report plugin judges here. The status words are the run
 report's (report/schema.py STATUSES): 'documented' (both sides as documented on this platform), 'stale' (a side
 observed otherwise) and 'error' (the witness raised, or returned something other than {'tf', 'torch'}).

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..registry import Registry
-from ._entry import REGISTRY, ByPlatform, KnownDifference, Unsupported
-from ._witness import dtype_or_error
+from .entry import REGISTRY, ByPlatform, KnownDifference, Unsupported
+from .witness_tools import dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -36,7 +36,7 @@ def _dtype(x) -> str:
 
 def _both(tf_fn, torch_fn) -> dict:
     """Run one callable per framework (each receives its module) and return {'tf': ..., 'torch': ...}."""
-    torch, tf = _runtime.torch(), _runtime.tf()
+    torch, tf = runtime.torch(), runtime.tf()
     return {"tf": _attempt(lambda: tf_fn(tf)), "torch": _attempt(lambda: torch_fn(torch))}
 
 
@@ -58,7 +58,7 @@ def _reduce_negative_zeros(sum_, mean) -> dict:
 
 
 def _tf_reduce_negative_zeros(tf) -> dict:
-    keras = _runtime.keras()
+    keras = runtime.keras()
     out = _reduce_negative_zeros(lambda x, a: tf.reduce_sum(tf.constant(x), axis=a),
                                  lambda x, a: tf.reduce_mean(tf.constant(x), axis=a))
     out["keras.ops.sum([-0.])"] = _signbits(keras.ops.sum(tf.constant([-0.0])))
@@ -170,8 +170,8 @@ ENTRIES.add(KnownDifference(
        "(ONEDNN_MAX_CPU_ISA), every case is correct.",
     torch="torch.matmul broadcasts batch dims on every CPU: ones([16, 1, 2, 2]) @ ones([1, 1, 2, 2]) sums to 128.",
     witness=lambda: {"tf": _tf_broadcast_batch_matmul(),
-                     "torch": float(_runtime.torch().matmul(_runtime.torch().ones(16, 1, 2, 2),
-                                                            _runtime.torch().ones(1, 1, 2, 2)).sum())},
+                     "torch": float(runtime.torch().matmul(runtime.torch().ones(16, 1, 2, 2),
+                                                            runtime.torch().ones(1, 1, 2, 2)).sum())},
     # Only oneDNN's AVX-512 kernels crash: capped at AVX2 or SSE4.1 (ONEDNN_MAX_CPU_ISA) the result is 128.
     expected={"tf": ByPlatform("tf_onednn", {
                   True: ByPlatform("onednn_cpu_isa", {"AVX512": "crashes the process", ("AVX2", "SSE41"): 128.0}),
@@ -337,8 +337,8 @@ ENTRIES.add(KnownDifference(
        "convolutions are not supported on CPU'. With oneDNN on (the default only on CPUs with AVX512-VNNI/BF16, "
        "AVX-VNNI or AMX, or TF_ENABLE_ONEDNN_OPTS=1) the gradient is computed and equals torch's.",
     torch="torch.nn.functional.conv2d(groups=2) differentiates on every CPU.",
-    witness=lambda: {"tf": _attempt(lambda: _grouped_conv_grads(_runtime.tf())),
-                     "torch": _grouped_conv_grads(_runtime.torch(), torch_side=True)},
+    witness=lambda: {"tf": _attempt(lambda: _grouped_conv_grads(runtime.tf())),
+                     "torch": _grouped_conv_grads(runtime.torch(), torch_side=True)},
     expected={"tf": ByPlatform("tf_onednn", {True: _GROUPED_CONV_GRADS, False: "raises InvalidArgumentError"}),
               "torch": _GROUPED_CONV_GRADS},
     snippet_tf="with tf.GradientTape() as t: y = tf.reduce_sum(tf.nn.conv2d(x, w_hw1c, 1, 'VALID'))  # x: 2 channels\n"
@@ -511,7 +511,7 @@ ENTRIES.add(KnownDifference(
     title="keras.ops.argmax/argmin return int32 on TensorFlow; tf.math.argmax and torch int64",
     tf="keras.ops.argmax casts the index to int32 (Keras' index dtype); tf.math.argmax returns int64.",
     torch="torch.argmax returns int64.",
-    witness=lambda: _both(lambda tf: _dtype(_runtime.keras().ops.argmax(tf.constant([1.0, 2.0]))),
+    witness=lambda: _both(lambda tf: _dtype(runtime.keras().ops.argmax(tf.constant([1.0, 2.0]))),
                           lambda t: _dtype(t.argmax(t.tensor([1.0, 2.0])))),
     expected={"tf": "int32", "torch": "int64"},
     snippet_tf="keras.ops.argmax(tf.constant([1., 2.])).dtype  # int32",
@@ -983,9 +983,9 @@ ENTRIES.add(KnownDifference(
     torch="torch.nn.functional.layer_norm computes (x - mean) * rstd * gamma + beta: exactly beta here, and "
           "-0 where (x - mean) < 0, gamma = 0 and beta = -0 (as the float64 reference does).",
     witness=lambda: _both(
-        lambda tf: [_runtime.keras().ops.layer_normalization(tf.constant([[1.0]]), tf.constant([1.0]),
+        lambda tf: [runtime.keras().ops.layer_normalization(tf.constant([[1.0]]), tf.constant([1.0]),
                                                              tf.constant([1.8490777]), epsilon=1e-5),
-                    _signbits(_runtime.keras().ops.layer_normalization(
+                    _signbits(runtime.keras().ops.layer_normalization(
                         tf.constant([[1.0, 7.5]]), tf.constant([0.0, 1.0]), tf.constant([-0.0, 1.0]),
                         epsilon=1e-5)[0, :1])],
         lambda t: [t.nn.functional.layer_norm(t.tensor([[1.0]]), (1,), t.tensor([1.0]), t.tensor([1.8490777]),
@@ -1145,8 +1145,8 @@ ENTRIES.add(KnownDifference(
        "(0, 2, 0) + (2, 0) raises InvalidArgumentError ('Biases must be 1D').",
     torch="torch.add broadcasts: (1, 2) + (2, 1) is [[0, 1], [10, 11]]; tf.math.add and NumPy agree with torch.",
     witness=lambda: _both(
-        lambda tf: [_runtime.keras().ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]])),
-                    _attempt(lambda: list(_runtime.keras().ops.add(tf.zeros([0, 2, 0]), tf.zeros([2, 0])).shape))],
+        lambda tf: [runtime.keras().ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]])),
+                    _attempt(lambda: list(runtime.keras().ops.add(tf.zeros([0, 2, 0]), tf.zeros([2, 0])).shape))],
         lambda t: [t.add(t.tensor([[0, 1]]), t.tensor([[0], [10]])), list(t.add(t.zeros(0, 2, 0), t.zeros(2, 0)).shape)]),
     expected={"tf": [[[0, 11]], "raises InvalidArgumentError"], "torch": [[[0, 1], [10, 11]], [0, 2, 0]]},
     snippet_tf="keras.ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]]))  # [[0, 11]]: wrong",
@@ -1164,7 +1164,7 @@ _TINY32 = float(np.finfo(np.float32).tiny)  # Keras' stand-in for -0.0 is -tiny
 
 def _keras_argmax_signed_zero(tf) -> dict:
     """keras.ops.argmax/argmin on TF where -0.0 meets +0.0 or -tiny, and tf.math.argmax on the first input."""
-    ops = _runtime.keras().ops
+    ops = runtime.keras().ops
     return {"argmax([-0., 0.])": int(ops.argmax(tf.constant([-0.0, 0.0]))),
             "argmin([0., -0.])": int(ops.argmin(tf.constant([0.0, -0.0]))),
             "argmax([-tiny, -0.])": int(ops.argmax(tf.constant([-_TINY32, -0.0]))),
@@ -1274,7 +1274,7 @@ ENTRIES.add(KnownDifference(
 
 
 def _item_assignment():
-    t, tf_ = _runtime.torch(), _runtime.tf()
+    t, tf_ = runtime.torch(), runtime.tf()
     x = t.zeros(3)
     x[1] = 5.0
 

@@ -6,11 +6,11 @@ import inspect
 import numpy as np
 
 from .. import gotchas
-from .._runtime import keras, tf, torch
+from ..runtime import keras, tf, torch
 from ..tolerances import dtype_name
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
-from ._witness import dtype_of, dtype_or_error
+from .entry import REGISTRY, KnownDifference
+from .witness_tools import dtype_of, dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 

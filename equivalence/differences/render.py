@@ -18,10 +18,10 @@ import pathlib
 import sys
 from typing import Any
 
-from .. import _runtime
+from .. import runtime
 from .. import platform as _platform
 from . import DIFFERENCES
-from ._entry import AREAS, KnownDifference, normalise
+from .entry import AREAS, KnownDifference, normalise
 from .observation import DOCUMENTED, ERROR, STALE, Observation, observe_all
 
 DEFAULT_OUT = "docs/DIFFERENCES.md"
@@ -33,7 +33,7 @@ _SIDES = (("tf", "TensorFlow / Keras"), ("torch", "PyTorch"))
 
 def versions_line() -> str:
     """The framework versions the observations were made with (hypothesis/pytest do not change them)."""
-    vers = _runtime.versions()
+    vers = runtime.versions()
     return VERSIONS_PREFIX + ", ".join(f"{k} {vers[k]}" for k in ("keras", "numpy", "tensorflow", "torch") if k in vers)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..registry import Registry
-from ._entry import REGISTRY, KnownDifference
+from .entry import REGISTRY, KnownDifference
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 ROUNDED = 2e-6  # slack of observations rounded to 6 decimals (`_r`); entries observing defaults are exact (atol=0.0)
@@ -35,20 +35,20 @@ def _r(x, digits=6):
 
 
 def _kl():
-    return _runtime.keras().losses
+    return runtime.keras().losses
 
 
 def _tt():
-    return _runtime.torch()
+    return runtime.torch()
 
 
 def _f():
-    return _runtime.torch().nn.functional
+    return runtime.torch().nn.functional
 
 
 # ---------------------------------------------------------------- optimizer stepping (one parameter, given grads)
 def _keras_steps(opt, p0, grads):
-    keras, tf = _runtime.keras(), _runtime.tf()
+    keras, tf = runtime.keras(), runtime.tf()
     var = keras.Variable(np.asarray(p0, np.float32))
     for g in grads:
         opt.apply_gradients([(tf.constant(np.asarray(g, np.float32)), var)])
@@ -66,11 +66,11 @@ def _torch_steps(make, p0, grads):
 
 
 def _ko():
-    return _runtime.keras().optimizers
+    return runtime.keras().optimizers
 
 
 def _to():
-    return _runtime.torch().optim
+    return runtime.torch().optim
 
 
 def _defaults(keras_cls, torch_cls, keras_attrs, torch_keys):
@@ -112,7 +112,7 @@ def _steps(keras_opt, torch_opt, p0, grads):
 
 
 def _grads(tf_fn, torch_fn, x):
-    return lambda: {"tf": _grad_tf(lambda v: tf_fn(_runtime.tf(), v), x), "torch": _grad_torch(lambda v: torch_fn(_tt(), v), x)}
+    return lambda: {"tf": _grad_tf(lambda v: tf_fn(runtime.tf(), v), x), "torch": _grad_torch(lambda v: torch_fn(_tt(), v), x)}
 
 
 ENTRIES.add(KnownDifference(
@@ -326,7 +326,7 @@ ENTRIES.add(KnownDifference(
 
 def _binary_label_losses():
     """Each framework's margin losses on p = [0.5, 0.5] with labels {0, 1} and the same labels as {-1, 1}."""
-    keras, torch = _runtime.keras(), _tt()
+    keras, torch = runtime.keras(), _tt()
     p, labels = np.array([[0.5, 0.5]], np.float32), {"labels_01": [[0.0, 1.0]], "labels_pm1": [[-1.0, 1.0]]}
     tf_side = {name: {k: _r(getattr(keras.losses, name)()(np.array(y), p).numpy()) for k, y in labels.items()}
                for name in ("Hinge", "SquaredHinge")}
@@ -687,7 +687,7 @@ ENTRIES.add(KnownDifference(
     title="Gradient of hard_tanh at exactly -1 and 1: Keras 1 (bounds inclusive), torch 0",
     tf="keras.ops.hard_tanh is clip-like at the bounds: the gradient there is 1 (like tf.clip_by_value).",
     torch="F.hardtanh's backward passes the gradient only strictly inside (min_val, max_val).",
-    witness=_grads(lambda tf, v: tf.reduce_sum(_runtime.keras().ops.hard_tanh(v)),
+    witness=_grads(lambda tf, v: tf.reduce_sum(runtime.keras().ops.hard_tanh(v)),
                    lambda t, v: t.nn.functional.hardtanh(v).sum(), [-1.0, 1.0, 0.5]),
     expected={"tf": [1.0, 1.0, 1.0], "torch": [0.0, 0.0, 1.0]},
     snippet_tf="tape.gradient(keras.ops.hard_tanh(x), x) at x=1  # 1.0",
@@ -739,7 +739,7 @@ def _schedule_over_two_epochs():
 
     Keras: the schedule is read at every apply_gradients. torch: the loop a user writes, optimizer.step() per batch
     and scheduler.step() at the end of each epoch."""
-    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    keras, tf, torch = runtime.keras(), runtime.tf(), _tt()
     k_opt = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(1.0, decay_steps=1, decay_rate=0.5))
     var = keras.Variable(np.zeros(1, np.float32))
     p = torch.nn.Parameter(torch.zeros(1))
@@ -786,7 +786,7 @@ ENTRIES.add(KnownDifference(
 
 def _momentum_under_schedule():
     """p after 3 SGD(momentum 0.5) steps of g = 1 with lr 1, 0.5, 0.25 (a per-step exponential schedule)."""
-    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    keras, tf, torch = runtime.keras(), runtime.tf(), _tt()
     k_opt = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(1.0, 1, 0.5), momentum=0.5)
     var = keras.Variable(np.zeros(1, np.float32))
     p = torch.nn.Parameter(torch.zeros(1))
@@ -827,7 +827,7 @@ ENTRIES.add(KnownDifference(
 
 def _clip_norms():
     """The SGD(lr=1) move of two variables with gradients [0, 3] and [4, 0] under each clipping (threshold 1)."""
-    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    keras, tf, torch = runtime.keras(), runtime.tf(), _tt()
     grads = ([0.0, 3.0], [4.0, 0.0])
 
     def keras_moves(**clip):
@@ -876,7 +876,7 @@ ENTRIES.add(KnownDifference(
 
 def _clip_tiny():
     """A gradient [1e-6] clipped to norm 1e-7 on each side."""
-    keras, tf, torch = _runtime.keras(), _runtime.tf(), _tt()
+    keras, tf, torch = runtime.keras(), runtime.tf(), _tt()
     tf_side = {}
     for clip in ("global_clipnorm", "clipnorm"):
         var = keras.Variable(np.zeros(1, np.float32))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ._base import HOOKS, REQUIRED, Arg, LayerKind, SpecError
-from ._geometry import conv_out, same_pads
+from .base import HOOKS, REQUIRED, Arg, LayerKind, SpecError
+from .geometry import conv_out, same_pads
 from .activation import ACTIVATION, ACTIVATIONS
 from .conv import CONV1D, CONV2D
 from .dense import DENSE

@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..float64 import softmax
 from ..tolerances import ACC_FACTOR, DEFAULT_ULPS, eps
-from ._base import REQUIRED, PASSES, Arg, LayerKind, no_check, no_params, same_shape
-from ._torchnn import lambda_module
+from .base import REQUIRED, PASSES, Arg, LayerKind, no_check, no_params, same_shape
+from .torchnn import lambda_module
 
 ACTIVATIONS = ("linear", "relu", "gelu", "gelu_tanh", "tanh", "sigmoid", "softmax", "leaky_relu", "elu", "selu",
                "silu")
@@ -29,7 +29,7 @@ def activation_name(kind: str, arg: str, v) -> str | None:
 # ------------------------------------------------------------------------------------------------ the frameworks
 def keras_activation(name: str, *, negative_slope: float = 0.2, alpha: float = 1.0):
     """The Keras activation for a neutral name (None for 'linear'); parameters are explicit, never defaulted."""
-    act = _runtime.keras().activations
+    act = runtime.keras().activations
     table = {
         "linear": None, "relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
         "selu": "selu", "silu": "silu",
@@ -43,7 +43,7 @@ def keras_activation(name: str, *, negative_slope: float = 0.2, alpha: float = 1
 
 def torch_activation(name: str, *, negative_slope: float = 0.2, alpha: float = 1.0, channel_dim: int = -1):
     """A torch callable for a neutral activation name; softmax runs over the channel dim of the torch layout."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     F = torch.nn.functional
     table = {
         "linear": lambda x: x, "relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
@@ -153,7 +153,7 @@ def softmax_depth(name: str, channels: int) -> int:
 # ------------------------------------------------------------------------------------------------ the kind
 def _keras(l, x):
     fn = keras_activation(l["fn"], negative_slope=l["negative_slope"], alpha=l["alpha"])
-    return _runtime.keras().layers.Activation(fn or "linear", name=l.name)
+    return runtime.keras().layers.Activation(fn or "linear", name=l.name)
 
 
 def _torch(l, x):

@@ -10,13 +10,13 @@ import math
 
 import numpy as np
 
-from .. import _runtime
-from . import _linear
-from ._base import (CANONICAL, Arg, LayerKind, REQUIRED, SpecError, boolean, need_rank, padding,
+from .. import runtime
+from . import linear
+from .base import (CANONICAL, Arg, LayerKind, REQUIRED, SpecError, boolean, need_rank, padding,
                     positive_int, positive_int_or_pair, reject)
-from ._geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
-from ._mapping import Axes, Map, Weight, glorot, small
-from ._torchnn import CHANNELS_FIRST, modules
+from .geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
+from .mapping import Axes, Map, Weight, glorot, small
+from .torchnn import CHANNELS_FIRST, modules
 from .activation import ACTIVATIONS, activation_name, keras_activation, torch_act
 
 
@@ -80,14 +80,14 @@ def _params(l, x):
 
 
 def _keras(l, x):
-    L = _runtime.keras().layers
+    L = runtime.keras().layers
     return (L.Conv1D if _dims(l) == 1 else L.Conv2D)(
         l["filters"], l["kernel_size"], strides=l["strides"], padding=l["padding"], dilation_rate=l["dilation"],
         groups=l["groups"], activation=keras_activation(l["activation"]), use_bias=l["use_bias"], name=l.name)
 
 
 def _torch(l, x):
-    nn, n = _runtime.torch().nn, _dims(l)
+    nn, n = runtime.torch().nn, _dims(l)
     ks, st, dl = (as_list(l[a], n) for a in ("kernel_size", "strides", "dilation"))
     sym, pad = torch_pads(x[:-1], ks, st, dl, l["padding"])
     core = (nn.Conv1d if n == 1 else nn.Conv2d)(x[-1], l["filters"], ks, stride=st, padding=sym, dilation=dl,
@@ -134,8 +134,8 @@ def _kind(name: str, keras: str, torch: str, notes: str, size_check, strategy, s
         torch_params=(Map("kernel", "weight", Axes((2, 1, 0) if name == "conv1d" else (3, 2, 0, 1))),
                       Map("bias", "bias")),
         keras_layer=_keras, torch_module=_torch,
-        forward=_linear.forward(pre), depth=_linear.depth(fan_in, "filters"), bound=_linear.bound(pre, fan_in),
-        scale=_linear.scale,
+        forward=linear.forward(pre), depth=linear.depth(fan_in, "filters"), bound=linear.bound(pre, fan_in),
+        scale=linear.scale,
         strategy=strategy, slots=slots,
     )
 

@@ -1,11 +1,11 @@
 """dense: keras.layers.Dense <-> torch.nn.Linear, on the last axis of a rank-2 or rank-3 input."""
 from __future__ import annotations
 
-from .. import _runtime
-from . import _linear
-from ._base import ABSORBS, Arg, LayerKind, REQUIRED, boolean, need_rank, no_check, positive_int
-from ._mapping import FlatRows, Map, T, Weight, glorot, small
-from ._torchnn import modules
+from .. import runtime
+from . import linear
+from .base import ABSORBS, Arg, LayerKind, REQUIRED, boolean, need_rank, no_check, positive_int
+from .mapping import FlatRows, Map, T, Weight, glorot, small
+from .torchnn import modules
 from .activation import ACTIVATIONS, activation_name, keras_activation, torch_act
 
 
@@ -29,12 +29,12 @@ def fan_in(l, x):
 
 
 def _keras(l, x):
-    return _runtime.keras().layers.Dense(l["units"], activation=keras_activation(l["activation"]),
+    return runtime.keras().layers.Dense(l["units"], activation=keras_activation(l["activation"]),
                                          use_bias=l["use_bias"], name=l.name)
 
 
 def _torch(l, x):
-    nn = _runtime.torch().nn
+    nn = runtime.torch().nn
     return modules().Wrap(nn.Linear(x[-1], l["units"], bias=l["use_bias"]), act=torch_act(l["activation"], len(x) + 1))
 
 
@@ -56,6 +56,6 @@ DENSE = LayerKind(
     # After a Flatten of an NCHW map torch's features come in (c, h, w) order: the kernel rows follow them.
     torch_params=(Map("kernel", "weight", FlatRows(), T), Map("bias", "bias")),
     keras_layer=_keras, torch_module=_torch,
-    forward=_linear.forward(pre), depth=_linear.depth(fan_in, "units"), bound=_linear.bound(pre, fan_in),
-    scale=_linear.scale, strategy=_draw, slots=("seq",),
+    forward=linear.forward(pre), depth=linear.depth(fan_in, "units"), bound=linear.bound(pre, fan_in),
+    scale=linear.scale, strategy=_draw, slots=("seq",),
 )

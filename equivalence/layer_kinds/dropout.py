@@ -2,8 +2,8 @@
 kept values by 1/(1 - rate), but their random masks differ, so there is no deterministic reference."""
 from __future__ import annotations
 
-from .. import _runtime
-from ._base import (PASSES, REQUIRED, Arg, LayerKind, bound_identity, depth_one, no_check, no_params, same_shape,
+from .. import runtime
+from .base import (PASSES, REQUIRED, Arg, LayerKind, bound_identity, depth_one, no_check, no_params, same_shape,
                     scale_unchanged)
 
 
@@ -22,8 +22,8 @@ DROPOUT = LayerKind(
     notes="inference: identity; training: random masks differ",
     args=dict(rate=Arg(REQUIRED, _rate)), merge=False, reads_ids=False, torch_flat_order=PASSES, check=no_check,
     shape=same_shape, params=no_params, torch_params=(),
-    keras_layer=lambda l, x: _runtime.keras().layers.Dropout(l["rate"], name=l.name),
-    torch_module=lambda l, x: _runtime.torch().nn.Dropout(l["rate"]),
+    keras_layer=lambda l, x: runtime.keras().layers.Dropout(l["rate"], name=l.name),
+    torch_module=lambda l, x: runtime.torch().nn.Dropout(l["rate"]),
     forward=lambda l, args, w, training, trace: None if training and l["rate"] > 0 else args[0],
     depth=depth_one, bound=bound_identity,  # inference, or rate 0: the identity
     scale=scale_unchanged, strategy=_draw, slots=("mlp",),

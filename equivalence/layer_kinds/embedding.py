@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime
-from ._base import (CANONICAL, REQUIRED, Arg, LayerKind, depth_one, no_check, positive_int, scale_unchanged)
-from ._mapping import Map, Weight, glorot_rows
+from .. import runtime
+from .base import (CANONICAL, REQUIRED, Arg, LayerKind, depth_one, no_check, positive_int, scale_unchanged)
+from .mapping import Map, Weight, glorot_rows
 
 
 def _draw(draw, x, slot, tag):
@@ -23,8 +23,8 @@ EMBEDDING = LayerKind(
     shape=lambda l, ins: (*ins[0], l["output_dim"]),
     params=lambda l, x: {"embeddings": Weight((l["input_dim"], l["output_dim"]), glorot_rows)},
     torch_params=(Map("embeddings", "weight"),),
-    keras_layer=lambda l, x: _runtime.keras().layers.Embedding(l["input_dim"], l["output_dim"], name=l.name),
-    torch_module=lambda l, x: _runtime.torch().nn.Embedding(l["input_dim"], l["output_dim"]),
+    keras_layer=lambda l, x: runtime.keras().layers.Embedding(l["input_dim"], l["output_dim"], name=l.name),
+    torch_module=lambda l, x: runtime.torch().nn.Embedding(l["input_dim"], l["output_dim"]),
     forward=lambda l, args, w, training, trace: w["embeddings"][args[0].astype(np.int64)],
     depth=depth_one,
     bound=lambda l, args, errs, y, w, values, training: np.zeros(y.shape),  # a lookup of float32 weights: exact

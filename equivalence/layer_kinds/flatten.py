@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .. import _runtime
-from ._base import MAKES, LayerKind, depth_one, draws_nothing, no_check, no_params, scale_unchanged
+from .. import runtime
+from .base import MAKES, LayerKind, depth_one, draws_nothing, no_check, no_params, scale_unchanged
 
 FLATTEN = LayerKind(
     name="flatten", keras="keras.layers.Flatten", torch="torch.nn.Flatten",
@@ -13,8 +13,8 @@ FLATTEN = LayerKind(
     args={}, merge=False, reads_ids=False, torch_flat_order=MAKES, check=no_check,
     shape=lambda l, ins: (math.prod(ins[0]),),
     params=no_params, torch_params=(),
-    keras_layer=lambda l, x: _runtime.keras().layers.Flatten(name=l.name),
-    torch_module=lambda l, x: _runtime.torch().nn.Flatten(),
+    keras_layer=lambda l, x: runtime.keras().layers.Flatten(name=l.name),
+    torch_module=lambda l, x: runtime.torch().nn.Flatten(),
     forward=lambda l, args, w, training, trace: args[0].reshape(args[0].shape[0], -1),
     depth=depth_one,
     bound=lambda l, args, errs, y, w, values, training: errs[0].reshape(errs[0].shape[0], -1),

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..tolerances import ACC_FACTOR
-from ._base import CANONICAL, LayerKind, SpecError, depth_one, draws_nothing, no_check, no_params, scale_unchanged
-from ._torchnn import lambda_module
+from .base import CANONICAL, LayerKind, SpecError, depth_one, draws_nothing, no_check, no_params, scale_unchanged
+from .torchnn import lambda_module
 from .activation import U
 
 
@@ -26,7 +26,7 @@ def _concat_shape(l, ins):
 
 
 def _cat(l, x):
-    dim, cat = 1 if len(x) + 1 == 4 else -1, _runtime.torch().cat  # the channels: dim 1 of NCHW
+    dim, cat = 1 if len(x) + 1 == 4 else -1, runtime.torch().cat  # the channels: dim 1 of NCHW
     return lambda_module(lambda *ts: cat(ts, dim=dim), f"cat(dim={dim})")
 
 
@@ -34,7 +34,7 @@ ADD = LayerKind(
     name="add", keras="keras.layers.Add", torch="a + b", notes="elementwise sum of inputs of one shape",
     args={}, merge=True, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_add_shape,
     params=no_params, torch_params=(),
-    keras_layer=lambda l, x: _runtime.keras().layers.Add(name=l.name),
+    keras_layer=lambda l, x: runtime.keras().layers.Add(name=l.name),
     torch_module=lambda l, x: lambda_module(lambda *ts: functools.reduce(lambda a, b: a + b, ts), "add"),
     forward=lambda l, args, w, training, trace: sum(args[1:], args[0]),
     depth=lambda l, ins, batch: len(ins),
@@ -48,7 +48,7 @@ CONCAT = LayerKind(
     notes="the channel axis: last in Keras, dim 1 of an NCHW map",
     args={}, merge=True, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_concat_shape,
     params=no_params, torch_params=(),
-    keras_layer=lambda l, x: _runtime.keras().layers.Concatenate(axis=-1, name=l.name),
+    keras_layer=lambda l, x: runtime.keras().layers.Concatenate(axis=-1, name=l.name),
     torch_module=_cat,
     forward=lambda l, args, w, training, trace: np.concatenate(args, axis=-1),
     depth=depth_one,

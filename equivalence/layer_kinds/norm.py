@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..tolerances import ACC_FACTOR, DEFAULT_ULPS
-from ._base import CANONICAL, Arg, LayerKind, need_rank, no_check, positive
-from ._mapping import Map, Weight, around_one, small
-from ._torchnn import CHANNELS_FIRST, modules
+from .base import CANONICAL, Arg, LayerKind, need_rank, no_check, positive
+from .mapping import Map, Weight, around_one, small
+from .torchnn import CHANNELS_FIRST, modules
 from .activation import U
 
 
@@ -87,7 +87,7 @@ def _bn_bound(l, args, errs, y, w, values, training):
 
 
 def _bn_torch(l, x):
-    nn, rank = _runtime.torch().nn, len(x) + 1
+    nn, rank = runtime.torch().nn, len(x) + 1
     # torch momentum = weight of the NEW statistic = 1 - Keras momentum
     core = (nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d)(x[-1], eps=l["epsilon"], momentum=1.0 - l["momentum"])
     return modules().Wrap(core, **CHANNELS_FIRST) if rank == 3 else core
@@ -109,7 +109,7 @@ BATCH_NORM = LayerKind(
                          "moving_mean": Weight((x[-1],), small), "moving_variance": Weight((x[-1],), around_one)},
     torch_params=(Map("gamma", "weight"), Map("beta", "bias"), Map("moving_mean", "running_mean"),
                   Map("moving_variance", "running_var")),
-    keras_layer=lambda l, x: _runtime.keras().layers.BatchNormalization(momentum=l["momentum"],
+    keras_layer=lambda l, x: runtime.keras().layers.BatchNormalization(momentum=l["momentum"],
                                                                         epsilon=l["epsilon"], name=l.name),
     torch_module=_bn_torch, forward=_bn_forward,
     depth=lambda l, ins, batch: batch * math.prod(ins[0][:-1]),
@@ -134,7 +134,7 @@ def _ln_bound(l, args, errs, y, w, values, training):
 
 
 def _ln_torch(l, x):
-    core = _runtime.torch().nn.LayerNorm(x[-1], eps=l["epsilon"])
+    core = runtime.torch().nn.LayerNorm(x[-1], eps=l["epsilon"])
     return modules().Wrap(core, to_cf=(0, 2, 3, 1), from_cf=(0, 3, 1, 2)) if len(x) + 1 == 4 else core
 
 
@@ -151,7 +151,7 @@ LAYER_NORM = LayerKind(
     merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_shape,
     params=lambda l, x: {"gamma": Weight((x[-1],), around_one), "beta": Weight((x[-1],), small)},
     torch_params=(Map("gamma", "weight"), Map("beta", "bias")),
-    keras_layer=lambda l, x: _runtime.keras().layers.LayerNormalization(axis=-1, epsilon=l["epsilon"], name=l.name),
+    keras_layer=lambda l, x: runtime.keras().layers.LayerNormalization(axis=-1, epsilon=l["epsilon"], name=l.name),
     torch_module=_ln_torch, forward=_ln_forward,
     depth=lambda l, ins, batch: ins[0][-1],
     bound=_ln_bound,

@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from ..tolerances import ACC_FACTOR
-from ._base import (CANONICAL, Arg, LayerKind, SpecError, depth_one, draws_nothing, need_rank, no_check, no_params,
+from .base import (CANONICAL, Arg, LayerKind, SpecError, depth_one, draws_nothing, need_rank, no_check, no_params,
                     optional, padding, positive_int_or_pair, scale_unchanged)
-from ._geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
-from ._torchnn import lambda_module, modules
+from .geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
+from .torchnn import lambda_module, modules
 from .activation import U
 
 
@@ -60,7 +60,7 @@ def _avg_bound(l, args, errs, y, w, values, training):
 
 @functools.cache
 def _same_avg_pool2d():
-    torch = _runtime.torch()
+    torch = runtime.torch()
     nn, F = torch.nn, torch.nn.functional
 
     class SameAvgPool2d(nn.Module):
@@ -89,7 +89,7 @@ def _torch_geometry(l, x):
 
 
 def _max_torch(l, x):
-    nn = _runtime.torch().nn
+    nn = runtime.torch().nn
     ks, st, sym, pad, fits = _torch_geometry(l, x)
     return nn.MaxPool2d(ks, st, padding=sym) if fits else modules().Wrap(nn.MaxPool2d(ks, st), pad=pad,
                                                                         pad_value=float("-inf"))
@@ -98,7 +98,7 @@ def _max_torch(l, x):
 def _avg_torch(l, x):
     ks, st, sym, pad, fits = _torch_geometry(l, x)
     if fits:
-        return _runtime.torch().nn.AvgPool2d(ks, st, padding=sym, count_include_pad=False)
+        return runtime.torch().nn.AvgPool2d(ks, st, padding=sym, count_include_pad=False)
     return _same_avg_pool2d()(ks, st, pad, x[:2])
 
 
@@ -119,7 +119,7 @@ def _pool(name, keras, torch, notes, mode, torch_module, depth, bound) -> LayerK
                   padding=Arg("valid", padding)),
         merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_shape,
         params=no_params, torch_params=(),
-        keras_layer=lambda l, x: getattr(_runtime.keras().layers, keras_class)(
+        keras_layer=lambda l, x: getattr(runtime.keras().layers, keras_class)(
             pool_size=l["pool_size"], strides=l["strides"], padding=l["padding"], name=l.name),
         torch_module=torch_module,
         forward=lambda l, args, w, training, trace: pool2d(args[0], mode, l["pool_size"], l["strides"],
@@ -146,7 +146,7 @@ GLOBAL_AVG_POOL2D = LayerKind(
     notes="the mean over H and W: dims 2, 3 of NCHW",
     args={}, merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_gap_shape,
     params=no_params, torch_params=(),
-    keras_layer=lambda l, x: _runtime.keras().layers.GlobalAveragePooling2D(name=l.name),
+    keras_layer=lambda l, x: runtime.keras().layers.GlobalAveragePooling2D(name=l.name),
     torch_module=lambda l, x: lambda_module(lambda t: t.mean(dim=(2, 3)), "mean over H, W"),
     forward=lambda l, args, w, training, trace: args[0].mean(axis=(1, 2)),
     depth=lambda l, ins, batch: math.prod(ins[0][:2]),

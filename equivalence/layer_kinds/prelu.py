@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _runtime
-from ._base import CANONICAL, Arg, LayerKind, boolean, depth_one, no_check, same_shape, scale_unchanged
-from ._mapping import Flat, Map, Weight
-from ._torchnn import CHANNELS_FIRST, modules
+from .. import runtime
+from .base import CANONICAL, Arg, LayerKind, boolean, depth_one, no_check, same_shape, scale_unchanged
+from .mapping import Flat, Map, Weight
+from .torchnn import CHANNELS_FIRST, modules
 from .activation import activation_bound
 
 
@@ -27,11 +27,11 @@ def _slopes(rng, shape):
 
 def _keras(l, x):
     shared = list(range(1, len(x) if l["per_channel"] else len(x) + 1))  # axes 1..rank-1 of the batched input
-    return _runtime.keras().layers.PReLU(shared_axes=shared or None, name=l.name)
+    return runtime.keras().layers.PReLU(shared_axes=shared or None, name=l.name)
 
 
 def _torch(l, x):
-    core = _runtime.torch().nn.PReLU(num_parameters=x[-1] if l["per_channel"] else 1)
+    core = runtime.torch().nn.PReLU(num_parameters=x[-1] if l["per_channel"] else 1)
     return modules().Wrap(core, **CHANNELS_FIRST) if l["per_channel"] and len(x) == 2 else core
 
 

@@ -10,10 +10,10 @@ import functools
 
 import numpy as np
 
-from .. import _runtime
-from ._base import (CANONICAL, REQUIRED, Arg, LayerKind, boolean, need_rank, no_check, no_element_rule,
+from .. import runtime
+from .base import (CANONICAL, REQUIRED, Arg, LayerKind, boolean, need_rank, no_check, no_element_rule,
                     positive_int, scale_unchanged)
-from ._mapping import Gates, Map, PlusZero, T, Unstack, Weight, glorot, small
+from .mapping import Gates, Map, PlusZero, T, Unstack, Weight, glorot, small
 from .activation import sigmoid
 
 GRU_TO_TORCH = (1, 0, 2)  # Keras gate blocks (z, r, h) -> torch (r, z, n)
@@ -67,7 +67,7 @@ def _params(gates: int, bias_rows: tuple[int, ...]):
 
 @functools.cache
 def _recurrent():
-    nn = _runtime.torch().nn
+    nn = runtime.torch().nn
 
     class Recurrent(nn.Module):
         def __init__(self, core, return_sequences):
@@ -83,7 +83,7 @@ def _recurrent():
 
 def _torch(cls: str):
     def build(l, x):
-        core = getattr(_runtime.torch().nn, cls)(x[-1], l["units"], batch_first=True)
+        core = getattr(runtime.torch().nn, cls)(x[-1], l["units"], batch_first=True)
         return _recurrent()(core, l["return_sequences"])
     return build
 
@@ -112,7 +112,7 @@ LSTM = _kind(
     "same gate order i,f,g,o; one Keras bias -> bias_ih, bias_hh = 0", {}, _params(4, ()),
     (Map("kernel", "weight_ih_l0", T), Map("recurrent_kernel", "weight_hh_l0", T),
      Map("bias", ("bias_ih_l0", "bias_hh_l0"), PlusZero())),
-    lambda l, x: _runtime.keras().layers.LSTM(l["units"], return_sequences=l["return_sequences"], name=l.name),
+    lambda l, x: runtime.keras().layers.LSTM(l["units"], return_sequences=l["return_sequences"], name=l.name),
     lstm)
 GRU = _kind(
     "gru", "keras.layers.GRU", "torch.nn.GRU(batch_first=True)",
@@ -121,6 +121,6 @@ GRU = _kind(
     (Map("kernel", "weight_ih_l0", Gates(GRU_TO_TORCH), T),
      Map("recurrent_kernel", "weight_hh_l0", Gates(GRU_TO_TORCH), T),
      Map("bias", ("bias_ih_l0", "bias_hh_l0"), Gates(GRU_TO_TORCH), Unstack())),
-    lambda l, x: _runtime.keras().layers.GRU(l["units"], return_sequences=l["return_sequences"],
+    lambda l, x: runtime.keras().layers.GRU(l["units"], return_sequences=l["return_sequences"],
                                              reset_after=l["reset_after"], name=l.name),
     gru)

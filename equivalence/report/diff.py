@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import platform as _platform
 from . import schema
-from ._format import headline, number, short_id, table, value
+from .formatting import headline, number, short_id, table, value
 
 DEFAULT_FACTOR = 2.0
 # Errors below 1% of their tolerance count as 1%: going from a bit-exact 0 to 1e-9 of the tolerance is noise, not a
@@ -144,7 +144,7 @@ def _compare_errors(nodeid: str, rows_a: dict, rows_b: dict, d: ReportDiff) -> N
 def diff_catalogue(cat_a: dict, cat_b: dict) -> list[EntryChange]:
     """Entries added/removed, and entries whose observed values moved, appeared (the frameworks began to differ)
     or vanished (they now agree), compared with each entry's own float slack."""
-    from ..differences._entry import same
+    from ..differences.entry import same
 
     out = [EntryChange(i, "removed", "-", cat_a[i]["observed"], None) for i in sorted(set(cat_a) - set(cat_b))]
     out += [EntryChange(i, "added", "-", None, cat_b[i]["observed"]) for i in sorted(set(cat_b) - set(cat_a))]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ._format import short_id
+from .formatting import short_id
 
 _LABELLED = 8  # how many of the largest growths get a text label
 

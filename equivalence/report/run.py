@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import platform
 from . import schema
-from ._format import number, short_id, table, value
+from .formatting import number, short_id, table, value
 
 FAMILY_LABELS = {  # family -> how the summary names it, in the order it is printed
     "ops": "ops", "layers": "layers/models", "losses": "losses", "grads": "grads", "optim": "optimizers",

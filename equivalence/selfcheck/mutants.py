@@ -2,7 +2,7 @@
 
 Each record is data: its id, the framework side it changes, what it changes (the public entry point it patches,
 in words), how small the change is, the tests selected to catch it (pytest node ids, optionally a -k expression)
-and the patch (equivalence.selfcheck._patches builders). The plugin applies one patch per pytest process, at
+and the patch (equivalence.selfcheck.patches builders). The plugin applies one patch per pytest process, at
 session start; the runner reports a mutant caught when its selection fails with the patch and passes without.
 
 Sizes. Numerical mutants change values or gradients by 1e-5 to 1e-4 relative (float32 resolves 6e-8); where a
@@ -16,8 +16,8 @@ import dataclasses
 import re
 from typing import Callable
 
-from . import _custom as C
-from ._patches import (combine, nothing, rebind, replace, scale_grad, scale_output, with_defaults, wrap_args)
+from . import custom as C
+from .patches import (combine, nothing, rebind, replace, scale_grad, scale_output, with_defaults, wrap_args)
 
 SIDES = ("tf", "torch", "none")  # tf: TensorFlow or Keras; none: the null control
 AREAS = ("ops", "grads", "layers", "losses", "optim", "defaults", "devices", "control")

@@ -25,12 +25,12 @@ _CONFIG: list = []  # the active config (hooks without a config argument read th
 
 
 def _import_frameworks(side: str) -> None:
-    from .. import _runtime
+    from .. import runtime
 
     if side in ("torch", "tf"):
-        _runtime.torch()
+        runtime.torch()
     if side == "tf":
-        _runtime.keras()
+        runtime.keras()
 
 
 def _without_shrinking() -> None:

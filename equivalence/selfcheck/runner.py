@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from .._runtime import has_module
-from ._selection import ROOT, selection_problems
+from ..runtime import has_module
+from .selection import ROOT, selection_problems
 from .mutants import MUTANTS, NULL_ID, Mutant, by_id
 from .plugin import MUTANT_ENV, RESULTS_ENV
 

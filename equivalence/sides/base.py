@@ -2,7 +2,7 @@
 
 A check speaks NumPy and the canonical layout (Keras': channels-last feature maps, Keras weight layouts); a side
 converts in and out, runs, differentiates and steps. No framework is imported until a method runs (through
-`_runtime`, torch before TF), so the registry can be built at collection time.
+`runtime`, torch before TF), so the registry can be built at collection time.
 """
 from __future__ import annotations
 
@@ -51,11 +51,11 @@ class Side(abc.ABC):
 
     def unavailable(self) -> str | None:
         """None when this side can run here, else why not (shown in skips): devices' reason on an accelerator."""
-        from .. import _runtime, devices
+        from .. import runtime, devices
 
         if self.accelerated:
             return {"tf": devices.tf_gpu_reason, "torch": devices.torch_gpu_reason}[self.framework]()
-        return None if _runtime.has_module(self.package) else f"{self.package} not installed"
+        return None if runtime.has_module(self.package) else f"{self.package} not installed"
 
     # ---------------------------------------------------------------- tensors in and out
     @abc.abstractmethod

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from .base import Side, Vjp, as_outputs
 
 
@@ -20,16 +20,16 @@ class TFSide(Side):
 
     def placed(self):
         """The tf.device scope of this side."""
-        return _runtime.tf().device("/GPU:0" if self.accelerated else "/CPU:0")
+        return runtime.tf().device("/GPU:0" if self.accelerated else "/CPU:0")
 
     def tensor(self, arr, dtype=None):
         # TF takes ml_dtypes bfloat16 arrays directly
-        tf = _runtime.tf()
+        tf = runtime.tf()
         with self.placed():
             return tf.constant(np.asarray(arr)) if dtype is None else tf.cast(tf.constant(np.asarray(arr)), dtype)
 
     def _args(self, args, dtype):
-        tf = _runtime.tf()
+        tf = runtime.tf()
         xs = [a if tf.is_tensor(a) else self.tensor(a) for a in args]
         return xs if dtype is None else [tf.cast(x, dtype) if x.dtype.is_floating else x for x in xs]
 
@@ -38,7 +38,7 @@ class TFSide(Side):
             return as_outputs(fn(*self._args(args, None), **kwargs))
 
     def op_vjp(self, fn, args, kwargs, cotangents, wrt, *, dtype=None) -> Vjp:
-        tf = _runtime.tf()
+        tf = runtime.tf()
         with self.placed():
             xs = [tf.Variable(x) if i in wrt else x for i, x in enumerate(self._args(args, dtype))]
             with tf.GradientTape() as tape, warnings.catch_warnings():
@@ -68,7 +68,7 @@ class TFSide(Side):
     def model_vjp(self, pair, x, cotangent, training):
         from ..weights import param_shapes
 
-        tf = _runtime.tf()
+        tf = runtime.tf()
         with self.placed():
             xv = tf.Variable(x)
             layers = {name: pair.keras.get_layer(name).trainable_weights for name in param_shapes(pair.spec)}
@@ -81,7 +81,7 @@ class TFSide(Side):
         return gx.numpy(), {name: {v.name: next(it).numpy() for v in vs} for name, vs in layers.items()}
 
     def optimizer_trajectory(self, info, p0, grads):
-        keras, tf = _runtime.keras(), _runtime.tf()
+        keras, tf = runtime.keras(), runtime.tf()
         with self.placed():
             var = keras.Variable(p0, dtype="float32")
             opt = info.keras(info.hyper)
@@ -92,14 +92,14 @@ class TFSide(Side):
         return np.stack(out)
 
     def _loss_grads(self, model, x, loss, training, dtype) -> list:
-        tf = _runtime.tf()
+        tf = runtime.tf()
         with tf.GradientTape() as tape:
             value = loss(model(self.tensor(x, dtype), training=training))
         return tape.gradient(value, model.trainable_variables)
 
     def _by_name(self, model, grads) -> dict:
         # IndexedSlices (an Embedding's gradient) made dense
-        tf = _runtime.tf()
+        tf = runtime.tf()
         return {v.path: tf.convert_to_tensor(g).numpy() for v, g in zip(model.trainable_variables, grads)
                 if g is not None}
 

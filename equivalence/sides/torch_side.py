@@ -1,6 +1,6 @@
 """PyTorch on the CPU or CUDA: tensors placed on the device, autograd VJPs, optimizer.step(), NCHW activations.
 
-Torch layouts (equivalence._torch): rank-4 feature maps are NCHW; rank-3 stay (N, L, C) as the spec-built modules
+Torch layouts (equivalence.sides.torch_models): rank-4 feature maps are NCHW; rank-3 stay (N, L, C) as the spec-built modules
 take them; a Flatten of an NCHW map yields features in (c, h, w) order, which `from_layout` puts back in (h, w, c)
 order where the module says its output came from such a flatten (`output_origin`).
 """
@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import _runtime
+from .. import runtime
 from .base import Side, Vjp, as_outputs
 
 
@@ -20,10 +20,10 @@ class TorchSide(Side):
     devices = ("cpu", "cuda")
 
     def _dtype(self, dtype):
-        return getattr(_runtime.torch(), dtype) if isinstance(dtype, str) else dtype
+        return getattr(runtime.torch(), dtype) if isinstance(dtype, str) else dtype
 
     def tensor(self, arr, dtype=None):
-        t = _runtime.torch()
+        t = runtime.torch()
         a = np.asarray(arr)
         if a.dtype.name == "bfloat16":  # via float32, which holds every bfloat16 value exactly
             x = t.from_numpy(a.astype(np.float32)).to(device=self.device, dtype=t.bfloat16)
@@ -32,7 +32,7 @@ class TorchSide(Side):
         return x if dtype is None else x.to(self._dtype(dtype))
 
     def _args(self, args, dtype):
-        t = _runtime.torch()
+        t = runtime.torch()
         xs = [a if t.is_tensor(a) else self.tensor(a) for a in args]
         return xs if dtype is None else [x.to(self._dtype(dtype)) if x.is_floating_point() else x for x in xs]
 
@@ -40,7 +40,7 @@ class TorchSide(Side):
         return as_outputs(fn(*self._args(args, None), **kwargs))
 
     def op_vjp(self, fn, args, kwargs, cotangents, wrt, *, dtype=None) -> Vjp:
-        torch = _runtime.torch()
+        torch = runtime.torch()
         xs = [x.contiguous().requires_grad_(i in wrt) for i, x in enumerate(self._args(args, dtype))]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # torch warns on 'same' padding with an even kernel (drawn)
@@ -71,7 +71,7 @@ class TorchSide(Side):
         return y
 
     def forward(self, model, spec, x, training=False):
-        torch = _runtime.torch()
+        torch = runtime.torch()
         x = np.asarray(x)
         t = x.astype(np.int64) if spec.input_dtype == "int32" else self.to_layout(x.astype(np.float32))
         was_training = model.training
@@ -92,7 +92,7 @@ class TorchSide(Side):
         """
         from ..weights import from_torch, param_shapes, torch_core
 
-        torch = _runtime.torch()
+        torch = runtime.torch()
         raw = {}
         for name in param_shapes(pair.spec):
             core = torch_core(pair.torch, name)
@@ -119,7 +119,7 @@ class TorchSide(Side):
         return self.from_layout(self.numpy(xt.grad)), grads
 
     def optimizer_trajectory(self, info, p0, grads):
-        torch = _runtime.torch()
+        torch = runtime.torch()
         param = torch.nn.Parameter(self.tensor(np.asarray(p0), "float32"))
         opt = info.torch([param], info.hyper)
         out = [np.asarray(p0, np.float64)]
@@ -131,7 +131,7 @@ class TorchSide(Side):
         return np.stack(out)
 
     def param_grads(self, model, x, loss, *, training=True, dtype=None) -> dict:
-        torch = _runtime.torch()
+        torch = runtime.torch()
         params = {k: p for k, p in model.named_parameters() if p.requires_grad}
         was_training = model.training
         model.train(training)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equivalence import _runtime
+from equivalence import runtime
 from equivalence.bench import BenchCase, record
 from equivalence.compare import assert_close, to_numpy
-from equivalence.models import build_pair, seed_models
+from equivalence.models import build_pair
+from equivalence.zoo import seed_models
 from equivalence.tolerances import Tolerance, cross, for_arrays
 
 pytestmark = pytest.mark.benchmark
@@ -34,7 +35,7 @@ class Job:
     """One model, one batch, and the step functions of both frameworks on it (weights shared at start)."""
 
     def __init__(self, name: str, seed: int = 0):
-        torch, tf, keras = _runtime.torch(), _runtime.tf(), _runtime.keras()
+        torch, tf, keras = runtime.torch(), runtime.tf(), runtime.keras()
         from equivalence.sides import side
 
         self.pair = build_pair(seed_models()[name], seed=seed)
@@ -50,11 +51,11 @@ class Job:
 
     # torch ------------------------------------------------------------------------------------------------------
     def torch_forward(self):
-        with _runtime.torch().no_grad():
+        with runtime.torch().no_grad():
             return self.torch_model(self.x_torch)
 
     def torch_forward_backward(self):
-        F = _runtime.torch().nn.functional
+        F = runtime.torch().nn.functional
         self.torch_opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(self.torch_model(self.x_torch), self.y_torch)
         loss.backward()
@@ -70,7 +71,7 @@ class Job:
         return self.pair.keras(self.x_tf, training=False)
 
     def _keras_grads(self):
-        tf, model = _runtime.tf(), self.pair.keras
+        tf, model = runtime.tf(), self.pair.keras
         with tf.GradientTape() as tape:
             loss = self.keras_loss(self.y_tf, model(self.x_tf, training=True))
         return loss, tape.gradient(loss, model.trainable_variables)
@@ -88,13 +89,13 @@ def step_fn(job: Job, impl: str, mode: str):
     """The callable timed for one impl and mode; torch.compile and tf.function wrap the eager paths."""
     framework, style = impl.split("-", 1)
     if impl == "torch-compile":
-        torch = _runtime.torch()
+        torch = runtime.torch()
         if not hasattr(torch, "compile"):
             pytest.skip("torch.compile: not in this torch build")
         job.torch_model = torch.compile(job.pair.torch)
     fn = getattr(job, f"{framework}_{mode}")
     if impl == "keras-tf.function":
-        fn = _runtime.tf().function(fn)
+        fn = runtime.tf().function(fn)
     return fn
 
 
@@ -143,7 +144,7 @@ def verify(job: Job, ref: Job, impl: str, mode: str, fn) -> None:
 @pytest.mark.parametrize("name", MODELS)
 def test_bench_model(benchmark, bench_threads, name, mode, impl):
     """Time one model/mode in one framework path after checking it computes what torch eager computes."""
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         pytest.skip("TensorFlow not installed: the model benchmarks compare both frameworks on the same work")
     job, ref = Job(name), Job(name)
     fn = step_fn(job, impl, mode)
@@ -160,8 +161,8 @@ def test_bench_model(benchmark, bench_threads, name, mode, impl):
 
 def _cuda_step(device, autocast: bool):
     """One SGD training step of the seed CNN on CUDA, float32 or autocast(float16) + GradScaler, synchronised."""
-    torch = _runtime.torch()
-    from equivalence._torch import build_torch
+    torch = runtime.torch()
+    from equivalence.sides.torch_models import build_torch
     from equivalence.sides import side
     from equivalence.weights import init_weights, load_torch
 
@@ -196,5 +197,5 @@ def test_bench_mixed_precision_step(benchmark, bench_threads, impl, torch_cuda):
     assert np.isfinite(loss), f"{impl}: first step loss {loss}"
     benchmark.group = "seed_cnn_torch/train_step-cuda"
     record(benchmark, BenchCase("mixed_precision", "seed_cnn_torch/train_step-cuda", impl, BATCH), bench_threads)
-    benchmark.extra_info["device"] = _runtime.torch().cuda.get_device_name(torch_cuda)
+    benchmark.extra_info["device"] = runtime.torch().cuda.get_device_name(torch_cuda)
     benchmark.pedantic(fn, rounds=20, iterations=5, warmup_rounds=5)

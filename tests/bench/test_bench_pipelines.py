@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from equivalence import _runtime
+from equivalence import runtime
 from equivalence.bench import BenchCase, record
 from equivalence.compare import assert_close, to_numpy
 from equivalence.tolerances import EXACT
@@ -36,14 +36,14 @@ def epoch_fn(impl: str, x: np.ndarray, y: np.ndarray):
     """A callable that runs one epoch and returns the list of (x, y) batches."""
     n = len(x)
     if impl == "tf.data":
-        tf = _runtime.tf()
+        tf = runtime.tf()
         ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH)
         return lambda: list(ds)
     if impl == "naive-tf":
-        tf = _runtime.tf()
+        tf = runtime.tf()
         xt, yt = tf.constant(x), tf.constant(y)
         return lambda: [(xt[i:i + BATCH], yt[i:i + BATCH]) for i in range(0, n, BATCH)]
-    torch = _runtime.torch()
+    torch = runtime.torch()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     if impl == "naive-torch":
         return lambda: [(xt[i:i + BATCH], yt[i:i + BATCH]) for i in range(0, n, BATCH)]
@@ -71,7 +71,7 @@ def verify(impl: str, batches, x, y) -> None:
 @pytest.mark.parametrize("dataset", list(DATASETS))
 def test_bench_pipeline(benchmark, bench_threads, dataset, impl):
     """Time one epoch through one pipeline after checking it yields exactly the source data, in order."""
-    if "tf" in impl and not _runtime.has_module("tensorflow"):
+    if "tf" in impl and not runtime.has_module("tensorflow"):
         pytest.skip("TensorFlow not installed: no tf.data / TF side to time")
     x, y = make_data(dataset)
     fn = epoch_fn(impl, x, y)

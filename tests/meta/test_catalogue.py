@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from equivalence import _plugin_differences as plugin
+from equivalence.plugins import differences as plugin
 from equivalence.differences import AREAS, DIFFERENCES, KnownDifference, render
 from equivalence.differences.observation import as_documented
 

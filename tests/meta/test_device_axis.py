@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equivalence import _runtime
-from equivalence.catalog._opinfo import OnDevice, Sample
+from equivalence import runtime
+from equivalence.catalog.opinfo import OnDevice, Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import ACCELERATORS, DEVICES, axes, ops as op_check
 from equivalence.compare import EquivalenceMismatch
@@ -99,7 +99,7 @@ def test_accelerator_samples_leave_out_overflowing_sums_and_the_records_grad_kin
 
 def test_device_sides_are_empty_without_an_accelerator():
     """Where torch sees no CUDA (this CI machine), the engine finds no framework to run there."""
-    if _runtime.torch_cuda_available():
+    if runtime.torch_cuda_available():
         pytest.skip("this machine has CUDA: the device tests themselves run here (-m gpu)")
     assert "torch" not in op_check.running_on("cuda")
 
@@ -183,7 +183,8 @@ def test_grad_device_check_fails_on_gradients_off_by_1e_4(op_id, sample, hypothe
 
 @pytest.fixture(scope="module")
 def seed_mlp():
-    from equivalence.models import build_pair, seed_models
+    from equivalence.models import build_pair
+    from equivalence.zoo import seed_models
 
     return build_pair(seed_models()["seed_mlp"], seed=0)
 
@@ -210,7 +211,7 @@ def test_model_forward_device_check_on_cpu_stand_ins(mutated, hypothesis_context
 @given(hypothesis_context=st.none())
 def test_model_step_device_check_passes_on_a_cpu_stand_in(hypothesis_context, monkeypatch):
     from equivalence.checks import check_model_step
-    from equivalence.models import seed_models
+    from equivalence.zoo import seed_models
 
     _stand_in(monkeypatch, "torch")
     check_model_step(seed_models()["seed_mlp"], "cuda")
@@ -221,7 +222,7 @@ def test_model_step_device_check_passes_on_a_cpu_stand_in(hypothesis_context, mo
 def test_model_step_device_check_fails_on_adam_with_the_wrong_epsilon(hypothesis_context, monkeypatch):
     """The device's Adam with Keras' epsilon (1e-7 for torch's 1e-8): gradients agree, the step fails, on cuda."""
     from equivalence.checks import check_model_step
-    from equivalence.models import seed_models
+    from equivalence.zoo import seed_models
 
     _stand_in(monkeypatch, "torch", train_step=_train_step_wrong_eps)
     with pytest.raises(EquivalenceMismatch, match=r"on cuda vs (float64|cpu): \d+/\d+ weights off after one Adam"):

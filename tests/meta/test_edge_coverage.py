@@ -15,7 +15,7 @@ import pytest
 from hypothesis import settings
 
 from equivalence import strategies as S
-from equivalence.catalog._samples import as_reference
+from equivalence.catalog.samples import as_reference
 
 pytestmark = pytest.mark.meta
 

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from equivalence import EquivalenceMismatch, compare, for_arrays
-from equivalence._runtime import torch
-from equivalence.catalog._opinfo import Sample
+from equivalence.runtime import torch
+from equivalence.catalog.opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import ops as op_check  # the op tests' own assertion path, not a copy
 

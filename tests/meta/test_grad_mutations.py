@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from equivalence import _runtime, sides
+from equivalence import runtime, sides
 from equivalence.catalog.ops import MalformedOpInfo, by_id
 from equivalence.compare import EquivalenceMismatch
 from equivalence.checks import check_grad
@@ -30,7 +30,7 @@ def _scale_output_grad(factor: float):
 
     The autograd.Function is made when a test wraps an op, not at import: collection imports no framework."""
     def wrap(fn):
-        torch = _runtime.torch()
+        torch = runtime.torch()
 
         class ScaleGrad(torch.autograd.Function):
             @staticmethod
@@ -48,7 +48,7 @@ def _scale_output_grad(factor: float):
 def _fill_zero_input_grads(value: float):
     """fn(*args) whose inputs receive `value` wherever their true gradient is exactly 0 (made lazily, as above)."""
     def wrap(fn):
-        torch = _runtime.torch()
+        torch = runtime.torch()
 
         class FillZeros(torch.autograd.Function):
             @staticmethod

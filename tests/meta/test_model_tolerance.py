@@ -14,11 +14,12 @@ import copy
 import numpy as np
 import pytest
 
-from equivalence import _runtime
+from equivalence import runtime
 from equivalence.checks.models import check_forward
 from equivalence.compare import EquivalenceMismatch
 from equivalence.error_bounds import ElementBound
-from equivalence.models import build_pair, seed_models
+from equivalence.models import build_pair
+from equivalence.zoo import seed_models
 
 pytestmark = pytest.mark.layers
 SEEDS = seed_models()
@@ -26,13 +27,13 @@ SEEDS = seed_models()
 
 def _tf32(t):
     """Round float32 to TF32's 10 explicit mantissa bits (round half up on the bit pattern, as the tensor cores do)."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     bits = t.detach().contiguous().view(torch.int32)
     return ((bits + 0x1000) & ~0x1FFF).view(torch.float32)
 
 
 def _round_matmul_inputs(module):
-    torch = _runtime.torch()
+    torch = runtime.torch()
     for m in module.modules():
         if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)):
             with torch.no_grad():
@@ -41,7 +42,7 @@ def _round_matmul_inputs(module):
 
 
 def _softmax_in_float16(module, spec):
-    F = _runtime.torch().nn.functional
+    F = runtime.torch().nn.functional
     for l in spec.layers:
         if l.params.get("activation") == "softmax":
             module.layers[l.name].act = lambda x: F.softmax(x.half(), dim=-1).float()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from equivalence.catalog import coverage
-from equivalence.catalog._opinfo import REGISTRY, MalformedOpInfo, Sample
+from equivalence.catalog.opinfo import REGISTRY, MalformedOpInfo, Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.differences import DIFFERENCES, Selector, for_record, lookup
 from equivalence.differences import ops as op_differences

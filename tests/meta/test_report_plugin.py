@@ -87,7 +87,7 @@ def tiny_suite(pytester, monkeypatch):
 def run_report(pytester, *args) -> dict:
     """Run the tiny suite in a subprocess with the plugin and return the loaded report."""
     path = pytester.path / "report.json"
-    result = pytester.runpytest_subprocess("-p", "equivalence._plugin_report", f"--equivalence-report={path}",
+    result = pytester.runpytest_subprocess("-p", "equivalence.plugins.report", f"--equivalence-report={path}",
                                            "-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=3, failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines([f"*equivalence run report: {path}*"])

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from equivalence import _runtime
+from equivalence import runtime
 from equivalence.selfcheck import MUTANTS, NULL_ID, Mutant, by_id
-from equivalence.selfcheck import _patches, _selection, runner
+from equivalence.selfcheck import patches, selection, runner
 from equivalence.selfcheck.mutants import AREAS
 
 pytestmark = pytest.mark.meta
@@ -40,7 +40,7 @@ def test_registry_spans_areas_and_sides():
 
 def test_every_selection_names_existing_tests():
     """Each selection's files, test functions and parametrization ids exist (read from the test modules' marks)."""
-    problems = [p for m in MUTANTS for p in _selection.selection_problems(m)]
+    problems = [p for m in MUTANTS for p in selection.selection_problems(m)]
     assert not problems, "\n".join(problems)
 
 
@@ -52,29 +52,29 @@ def test_every_selection_names_existing_tests():
 ])
 def test_selection_check_names_what_is_missing(node, problem):
     """A selection naming a missing file, test or parametrization id is reported with the mutant and the node."""
-    mutant = Mutant("torch-fake", "torch", "ops", "nothing", "none", (node,), _patches.nothing)
-    assert [f"torch-fake: {node}: " in p and problem in p for p in _selection.selection_problems(mutant)] == [True]
+    mutant = Mutant("torch-fake", "torch", "ops", "nothing", "none", (node,), patches.nothing)
+    assert [f"torch-fake: {node}: " in p and problem in p for p in selection.selection_problems(mutant)] == [True]
 
 
 def test_k_expression_words_must_match_an_id():
     """-k words are checked against the selection's test names and parametrization ids."""
-    ok = Mutant("torch-k", "torch", "ops", "nothing", "none", ("tests/test_ops.py",), _patches.nothing,
+    ok = Mutant("torch-k", "torch", "ops", "nothing", "none", ("tests/test_ops.py",), patches.nothing,
                 k="test_op_matches and (exp or log1p) and float32 and not keras")
-    assert _selection.selection_problems(ok) == []
-    bad = Mutant("torch-k", "torch", "ops", "nothing", "none", ("tests/test_ops.py",), _patches.nothing, k="expp")
-    assert _selection.selection_problems(bad) == [
+    assert selection.selection_problems(ok) == []
+    bad = Mutant("torch-k", "torch", "ops", "nothing", "none", ("tests/test_ops.py",), patches.nothing, k="expp")
+    assert selection.selection_problems(bad) == [
         "torch-k: -k 'expp': 'expp' matches no test or parametrization id of the selection"]
 
 
 def test_param_ids_follow_pytest_for_stacked_marks():
     """Stacked parametrize marks join bottom-up, as pytest names the collected tests."""
-    ids = _selection.param_ids(_selection.ROOT / "tests/test_grads.py", "test_op_grad_catches_scaled_gradient")
+    ids = selection.param_ids(selection.ROOT / "tests/test_grads.py", "test_op_grad_catches_scaled_gradient")
     assert "maximum-tiny-scalar-direction-tf" in ids and "gelu-keras-x-2.5-torch" in ids and len(ids) == 8
 
 
 def test_invalid_record_is_rejected_naming_it():
     with pytest.raises(ValueError, match=r"^mutant 'torch-x': side 'jax' not in .*; empty selection$"):
-        Mutant("torch-x", "jax", "ops", "w", "s", (), _patches.nothing)
+        Mutant("torch-x", "jax", "ops", "w", "s", (), patches.nothing)
 
 
 def test_null_mutant_patches_nothing():
@@ -86,11 +86,11 @@ def test_null_mutant_patches_nothing():
 
 def test_scaled_gradient_keeps_values_and_scales_gradients():
     """scale_grad leaves torch.exp's values bit for bit and multiplies its gradient by the factor; undo restores."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.exp
     x = torch.tensor([-1.5, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
     with pytest.MonkeyPatch.context() as mp:
-        _patches.scale_grad("torch.exp", 1 + 1e-4)(mp)
+        patches.scale_grad("torch.exp", 1 + 1e-4)(mp)
         y = torch.exp(x)
         y.sum().backward()
     assert torch.exp is original
@@ -100,7 +100,7 @@ def test_scaled_gradient_keeps_values_and_scales_gradients():
 
 def test_with_defaults_changes_signature_and_behaviour():
     """A default mutant is what an upgrade looks like: inspect.signature and an omitted argument both see it."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     with pytest.MonkeyPatch.context() as mp:
         by_id("torch-dropout-p-default").patch(mp)
         assert inspect.signature(torch.nn.Dropout.__init__).parameters["p"].default == 0.5001
@@ -118,7 +118,7 @@ def test_summary_scores_caught_over_scored():
     """Tests failing without a mutant leave its selection (none left: invalid, out of the score), errors count as
     not caught, a failing baseline or a caught control fails the run."""
     a, b = "tests/test_x.py::test_a", "tests/test_y.py::test_b"
-    mk = lambda i, *sel: Mutant(i, "torch", "ops", "w", "s", sel or (a,), _patches.nothing)
+    mk = lambda i, *sel: Mutant(i, "torch", "ops", "w", "s", sel or (a,), patches.nothing)
     mutants = [mk("torch-a"), mk("torch-b"), mk("torch-c"), mk("torch-d", b + "[r]"), mk("torch-e", a, "tests/test_y.py"),
                mk(NULL_ID)]
     fail = [{"nodeid": a + "[p]", "when": "call", "message": "equivalence.compare.EquivalenceMismatch: off"}]

@@ -138,8 +138,8 @@ def test_every_layer_kind_has_every_hook(name):
     order, slots the random families know (or is a family's backbone), and a weight table naming exactly the
     parameters its `params` hook declares."""
     from equivalence.catalog.layers import CASES
-    from equivalence.layer_kinds._base import FLAT_ORDERS
-    from equivalence.layer_kinds._mapping import Map, Weight
+    from equivalence.layer_kinds.base import FLAT_ORDERS
+    from equivalence.layer_kinds.mapping import Map, Weight
     from equivalence.strategies_spec import BACKBONES, SLOTS
 
     kind = layer_kinds.KINDS[name]
@@ -166,7 +166,7 @@ def test_every_layer_kind_has_every_hook(name):
 ])
 def test_layer_info_errors_name_the_registry_and_the_record(name, cases, problem):
     """A malformed LAYER_DB record fails at construction with the registry's one error type, naming the record."""
-    from equivalence.catalog._layerinfo import LayerInfo, single
+    from equivalence.catalog.layerinfo import LayerInfo, single
     from equivalence.registry import RecordError
 
     with pytest.raises(RecordError, match=rf"layer registry entry '{name}': .*{problem}"):

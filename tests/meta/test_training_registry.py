@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from equivalence.catalog import _traininfo
+from equivalence.catalog import traininfo
 from equivalence.catalog.losses import LOSS_DB, reduce_ref
 from equivalence.catalog.optimizers import OPTIMIZER_DB, keras_kwargs, torch_kwargs
 from equivalence.catalog.schedules import SCHEDULE_DB
@@ -37,7 +37,7 @@ def test_named_differences_exist(registry, family):
 
 def test_duplicate_ids_are_rejected():
     """A registry raises MalformedEntry naming the repeated id."""
-    with pytest.raises(_traininfo.MalformedEntry, match="loss registry entry 'mean_squared_error': duplicate id"):
+    with pytest.raises(traininfo.MalformedEntry, match="loss registry entry 'mean_squared_error': duplicate id"):
         Registry(LOSS_DB.name, [LOSS_DB[13], LOSS_DB[13]])
 
 
@@ -49,14 +49,14 @@ def test_duplicate_ids_are_rejected():
 ])
 def test_malformed_loss_is_named(change, complaint):
     """A bad LossInfo field raises MalformedEntry with the entry id and what is wrong."""
-    with pytest.raises(_traininfo.MalformedEntry, match=complaint):
+    with pytest.raises(traininfo.MalformedEntry, match=complaint):
         dataclasses.replace(LOSS_DB[0], **change)
 
 
 def test_cross_false_needs_a_difference():
     """An optimizer configuration that may disagree needs a catalogue entry selecting it that explains why."""
     assert OPTIMIZER_DB[0].cross and not [d for d in DIFFERENCES if d.concerns("optimizer", {OPTIMIZER_DB[0].id})]
-    with pytest.raises(_traininfo.MalformedEntry, match="cross=False needs a KnownDifference that selects it"):
+    with pytest.raises(traininfo.MalformedEntry, match="cross=False needs a KnownDifference that selects it"):
         dataclasses.replace(OPTIMIZER_DB[0], cross=False)
 
 

@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from equivalence import _runtime, gotchas
+from equivalence import runtime, gotchas
 from equivalence.differences import StaleDifference, by_id
 
 pytestmark = pytest.mark.catalogue
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.catalogue
 
 @pytest.fixture(autouse=True)
 def _needs_tf():
-    if not _runtime.has_module("tensorflow"):
+    if not runtime.has_module("tensorflow"):
         pytest.skip("catalogue witnesses run both frameworks; TensorFlow is not installed here")
 
 
@@ -49,7 +49,7 @@ def test_unmutated_entries_pass():
 # ------------------------------------------------------------------------------------------------ ops: NaN ordering
 def test_sort_nan_last_tf_is_seen(monkeypatch):
     """A tf.sort that orders NaN properly (last, the entry's old claim) makes sort-descending-nan stale on tf."""
-    tf = _runtime.tf()
+    tf = runtime.tf()
 
     def sort_nan_last(values, axis=-1, direction="ASCENDING", name=None):
         x = np.asarray(values, np.float32)
@@ -63,7 +63,7 @@ def test_sort_nan_last_tf_is_seen(monkeypatch):
 
 def test_argsort_torch_nan_smallest_is_seen(monkeypatch):
     """A torch.argsort that ranks NaN as the SMALLEST value makes sort-descending-nan stale on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.argsort
 
     def argsort_nan_smallest(x, dim=-1, descending=False, **kwargs):
@@ -75,7 +75,7 @@ def test_argsort_torch_nan_smallest_is_seen(monkeypatch):
 
 def test_top_k_skipping_nan_is_seen(monkeypatch):
     """A top_k whose k=1 path returns the largest NUMBER (the entry's old claim) makes topk-nan stale on tf."""
-    tf = _runtime.tf()
+    tf = runtime.tf()
     original = tf.math.top_k
 
     def top_k(x, k=1, sorted=True, index_type=tf.int32, name=None):
@@ -90,7 +90,7 @@ def test_top_k_skipping_nan_is_seen(monkeypatch):
 
 def test_torch_topk_nan_last_is_seen(monkeypatch):
     """A torch.topk that ranks NaN below every number makes topk-nan stale on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.topk
 
     def topk_nan_last(x, k, *args, **kwargs):
@@ -104,7 +104,7 @@ def test_torch_topk_nan_last_is_seen(monkeypatch):
 # --------------------------------------------------------------------------------------------------- layers: GRU
 def test_gru_reset_before_matmul_is_seen(monkeypatch):
     """An nn.GRU applying the reset gate BEFORE the recurrent matmul (Keras reset_after=False) is caught on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     class ResetBeforeGRU(torch.nn.GRU):
         def forward(self, x, hx=None):  # batch_first, one layer: torch's gates, n = tanh(i_n + W_hn (r*h) + b_hn)
@@ -127,7 +127,7 @@ def test_gru_reset_before_matmul_is_seen(monkeypatch):
 
 def test_keras_gru_default_reset_before_is_seen(monkeypatch):
     """A Keras GRU whose default went back to reset_after=False (TF1) makes gru-reset-after stale on tf."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
 
     class TF1DefaultGRU(keras.layers.GRU):
         def __init__(self, units, reset_after=False, **kwargs):
@@ -140,7 +140,7 @@ def test_keras_gru_default_reset_before_is_seen(monkeypatch):
 # ------------------------------------------------------------------------------------------- training: losses, LR
 def test_soft_margin_loss_converting_labels_is_seen(monkeypatch):
     """A SoftMarginLoss that converted {0,1} labels to {-1,1} as Keras' Hinge does is caught on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     class ConvertingSoftMarginLoss(torch.nn.SoftMarginLoss):
         def forward(self, input, target):
@@ -154,7 +154,7 @@ def test_soft_margin_loss_converting_labels_is_seen(monkeypatch):
 
 def test_keras_hinge_without_conversion_is_seen(monkeypatch):
     """A Keras Hinge that took {0,1} labels literally (no 2y-1) makes the entry stale on tf."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
     ops = keras.ops
 
     class LiteralHinge(keras.losses.Loss):
@@ -167,7 +167,7 @@ def test_keras_hinge_without_conversion_is_seen(monkeypatch):
 
 def test_scheduler_stepping_per_batch_is_seen(monkeypatch):
     """An ExponentialLR that decayed after every optimizer step (as Keras schedules do) is caught on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     base = torch.optim.lr_scheduler.ExponentialLR
 
     class PerBatchExponentialLR(base):
@@ -183,7 +183,7 @@ def test_scheduler_stepping_per_batch_is_seen(monkeypatch):
 
 def test_keras_schedule_read_per_epoch_is_seen(monkeypatch):
     """An ExponentialDecay that counted epochs of 2 steps instead of steps makes the entry stale on tf."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
     base = keras.optimizers.schedules.ExponentialDecay
 
     class PerEpochDecay(base):
@@ -197,7 +197,7 @@ def test_keras_schedule_read_per_epoch_is_seen(monkeypatch):
 # ---------------------------------------------------------------------------------------- runtime: data pipelines
 def _patch_fit(monkeypatch, change_kwargs):
     """Replace keras.Model.fit by one that edits its keyword arguments, keeping the documented signature."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
     original = keras.Model.fit
 
     def fit(self, *args, **kwargs):
@@ -224,7 +224,7 @@ def test_fit_batching_by_16_is_seen(monkeypatch):
 
 def test_dataloader_batching_by_2_is_seen(monkeypatch):
     """A DataLoader whose default batch_size were 2 makes the entry stale on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     base = torch.utils.data.DataLoader
 
     class PairLoader(base):
@@ -258,7 +258,7 @@ def test_global_float_switch_runs_the_user_script(monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------------- devices
 def test_meta_matmul_checking_devices_is_seen(monkeypatch):
     """An F.linear that checked devices like the CUDA kernels makes device-mixing stale on torch."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.nn.functional.linear
 
     def checked_linear(input, weight, bias=None):
@@ -274,7 +274,7 @@ def test_meta_matmul_checking_devices_is_seen(monkeypatch):
 
 def test_tf_refusing_device_mix_is_seen(monkeypatch):
     """A TF whose matmul raised on a device it cannot place (soft placement off) makes device-mixing stale on tf."""
-    tf = _runtime.tf()
+    tf = runtime.tf()
     original = tf.linalg.matmul
 
     def strict_matmul(a, b, *args, **kwargs):
@@ -285,7 +285,7 @@ def test_tf_refusing_device_mix_is_seen(monkeypatch):
         finally:
             tf.config.set_soft_device_placement(soft)
 
-    if _runtime.tf_gpu_available():
+    if runtime.tf_gpu_available():
         pytest.skip("with a GPU the matmul is placed there and runs either way")
     monkeypatch.setattr(tf.linalg, "matmul", strict_matmul)
     message = assert_stale("device-mixing", "tf")
@@ -294,7 +294,7 @@ def test_tf_refusing_device_mix_is_seen(monkeypatch):
 
 def test_device_mismatch_gotcha_sees_a_checking_matmul(monkeypatch):
     """The device-mismatch gotcha observes the real matmul: one that checked devices changes what it reports."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     original = torch.Tensor.__matmul__
 
     def checked_matmul(self, other):
@@ -315,8 +315,8 @@ def test_global_state_gotcha_fails_without_isolation(monkeypatch):
     spec = importlib.util.spec_from_file_location("_test_gotchas_under_mutation", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    restore, saved = _runtime.restore_state, _runtime.capture_state()
-    monkeypatch.setattr(_runtime, "restore_state", lambda state: None)  # isolation that forgets to restore
+    restore, saved = runtime.restore_state, runtime.capture_state()
+    monkeypatch.setattr(runtime, "restore_state", lambda state: None)  # isolation that forgets to restore
     try:
         with pytest.raises(AssertionError):  # the bare leak is never repaired: "what the next test sees" is wrong
             module.test_gotcha_global_state_leaks_unless_isolated()
@@ -372,7 +372,7 @@ def test_onednn_1x1_conv_weight_grad_call_is_seen(side, monkeypatch, tmp_path):
 # ------------------------------------------------------------------------------------------------ layers: PReLU
 def _torch_prelu_with(init: float | None = None, per_element: bool = False):
     """torch.nn.PReLU as a release might change it: another default slope, or one slope per channel by default."""
-    real = _runtime.torch().nn.PReLU
+    real = runtime.torch().nn.PReLU
 
     class PReLU(real):
         def __init__(self, num_parameters=1, init_=0.25, **kw):
@@ -383,20 +383,20 @@ def _torch_prelu_with(init: float | None = None, per_element: bool = False):
 
 def test_prelu_torch_default_slope_is_seen(monkeypatch):
     """A torch PReLU starting at 0 (a ReLU, as Keras) makes prelu-alpha-init stale on torch."""
-    monkeypatch.setattr(_runtime.torch().nn, "PReLU", _torch_prelu_with(init=0.0))
+    monkeypatch.setattr(runtime.torch().nn, "PReLU", _torch_prelu_with(init=0.0))
     assert_stale("prelu-alpha-init", "torch")
 
 
 def test_prelu_torch_default_shape_is_seen(monkeypatch):
     """A torch PReLU() with more than one slope by default makes prelu-default-alpha-shape stale on torch."""
-    monkeypatch.setattr(_runtime.torch().nn, "PReLU", _torch_prelu_with(per_element=True))
+    monkeypatch.setattr(runtime.torch().nn, "PReLU", _torch_prelu_with(per_element=True))
     assert_stale("prelu-default-alpha-shape", "torch")
 
 
 def test_prelu_keras_channel_order_is_seen(monkeypatch):
     """A Keras PReLU that paired its slopes with the channels in another order makes prelu-channel-axis stale on
     tf: the witness reads the slope each channel gets, not only the shapes."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
 
     class ReversedPReLU(keras.layers.PReLU):
         def call(self, inputs):

@@ -14,13 +14,13 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from equivalence import _runtime
-from equivalence.catalog._opinfo import Sample
+from equivalence import runtime
+from equivalence.catalog.opinfo import Sample
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import ops as op_check  # the op tests' own assertion path, not a copy
 from equivalence.compare import EquivalenceMismatch
 from equivalence.differences import DIFFERENCES
-from equivalence.differences._entry import ByPlatform
+from equivalence.differences.entry import ByPlatform
 from equivalence.differences.ops import NARROWS, SIDE_NARROWS, ZERO_SIGNS
 from equivalence.strategies import EDGE_KINDS, FLOAT_DTYPES, edge_cases
 
@@ -89,18 +89,18 @@ def _negative_zeros(fn):
     """torch results with every +0.0 turned into -0.0 (a sum that starts from -0.0)."""
     def call(*args, **kwargs):
         out = fn(*args, **kwargs)
-        return _runtime.torch().where(out == 0, _runtime.torch().full_like(out, -0.0), out)
+        return runtime.torch().where(out == 0, runtime.torch().full_like(out, -0.0), out)
     return call
 
 
 def _flushing(fn):
     """torch computing with flush-to-zero and denormals-are-zero set, only around the op (hypothesis refuses FTZ)."""
     def call(*args, **kwargs):
-        _runtime.torch().set_flush_denormal(True)
+        runtime.torch().set_flush_denormal(True)
         try:
             return fn(*args, **kwargs)
         finally:
-            _runtime.torch().set_flush_denormal(False)
+            runtime.torch().set_flush_denormal(False)
     return call
 
 
@@ -123,7 +123,7 @@ def _positive_zeros(fn):
     """torch results with every -0.0 turned into +0.0 (as oneDNN's AVX2 gelu kernel does)."""
     def call(*args, **kwargs):
         out = fn(*args, **kwargs)
-        return _runtime.torch().where(out == 0, _runtime.torch().zeros_like(out), out)
+        return runtime.torch().where(out == 0, runtime.torch().zeros_like(out), out)
     return call
 
 

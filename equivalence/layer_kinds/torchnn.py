@@ -4,12 +4,12 @@ from __future__ import annotations
 import functools
 import types
 
-from .. import _runtime
+from .. import runtime
 
 
 @functools.cache
 def modules():
-    nn, F = _runtime.torch().nn, _runtime.torch().nn.functional
+    nn, F = runtime.torch().nn, runtime.torch().nn.functional
 
     class Wrap(nn.Module):
         """core (holds the parameters) with optional pad, layout permutes and activation around it."""

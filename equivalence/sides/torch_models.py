@@ -13,17 +13,17 @@ import types
 
 import numpy as np
 
-from . import _runtime
-from .layer_kinds import KINDS
-from .layer_kinds._base import ABSORBS, PASSES
-from .spec import INPUT, LayerSpec, ModelSpec
-from .weights import chw_index, flatten_origin
+from .. import runtime
+from ..layer_kinds import KINDS
+from ..layer_kinds.base import ABSORBS, PASSES
+from ..spec import INPUT, LayerSpec, ModelSpec
+from ..weights import chw_index, flatten_origin
 
 
 @functools.cache
 def _classes():
     """The model module, defined on first use so that importing this module imports no framework."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     nn = torch.nn
 
     class SpecModule(nn.Module):

@@ -16,7 +16,7 @@ import os
 
 import pytest
 
-from . import _runtime, devices
+from .. import runtime, devices
 
 DEFAULT_BENCH_THREADS = 1  # one intra-op thread each: the ratio measures kernels + dispatch, not who grabs more cores
 
@@ -48,7 +48,7 @@ def torch_cuda():
     reason = devices.torch_gpu_reason()
     if reason:
         pytest.skip(f"torch GPU side: {reason}")
-    return _runtime.torch().device("cuda")
+    return runtime.torch().device("cuda")
 
 
 @pytest.fixture
@@ -63,10 +63,10 @@ def tf_gpu():
 @pytest.fixture(autouse=True)
 def _cudnn_deterministic(request):
     """gpu tests: cuDNN picks deterministic algorithms and no autotuning; the previous flags come back after."""
-    if request.node.get_closest_marker("gpu") is None or not _runtime.has_module("torch"):
+    if request.node.get_closest_marker("gpu") is None or not runtime.has_module("torch"):
         yield
         return
-    cudnn = _runtime.torch().backends.cudnn
+    cudnn = runtime.torch().backends.cudnn
     saved = (cudnn.deterministic, cudnn.benchmark)
     cudnn.deterministic, cudnn.benchmark = True, False
     try:
@@ -90,11 +90,11 @@ def _wanted_threads(config) -> int:
 def bench_threads(pytestconfig) -> dict:
     """Set the same intra-op thread count on torch and TF (TF inter-op 1), before TF's runtime starts; record it."""
     n = _wanted_threads(pytestconfig)
-    torch = _runtime.torch()
+    torch = runtime.torch()
     torch.set_num_threads(n)
     recorded = {"threads": n, "torch_intra_op": torch.get_num_threads()}
-    if _runtime.has_module("tensorflow"):
-        threading = _runtime.tf().config.threading
+    if runtime.has_module("tensorflow"):
+        threading = runtime.tf().config.threading
         try:
             threading.set_intra_op_parallelism_threads(n)
             threading.set_inter_op_parallelism_threads(1)

@@ -47,7 +47,7 @@ def pytest_addoption(parser):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """Attach every comparison a test made through equivalence.compare to its report (travels through xdist)."""
-    from .compare import recording
+    from ..compare import recording
 
     with recording() as measurements:
         try:
@@ -149,12 +149,12 @@ class ReportCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
-        from equivalence import _runtime
+        from equivalence import runtime
         from equivalence.report import schema
         from hypothesis import settings
 
         catalogue = observe_catalogue(self.observed, self.reproduced)
-        report = schema.build(versions=_runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
+        report = schema.build(versions=runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
                               platform=platform_record(), cases=self.cases, catalogue=catalogue,
                               run=self._run_metadata(int(exitstatus)))
         schema.write(report, self.path)

@@ -235,10 +235,10 @@ class KnownDifference(Record):
     def observe(self) -> dict[str, Any]:
         """Run the witness (seeded, global framework state restored); errors are reported with this entry's id."""
         __tracebackhide__ = True  # pytest shows the entry's message, not the machinery's frames
-        from .. import _runtime
+        from .. import runtime
 
         try:  # seeded from the id and isolated: a witness is deterministic and cannot leak global settings
-            with _runtime.isolated(_runtime.seed_for(f"difference:{self.id}")):
+            with runtime.isolated(runtime.seed_for(f"difference:{self.id}")):
                 observed = self.witness()
         except Exception as exc:  # noqa: BLE001 - re-raised with the entry named
             raise RecordError(REGISTRY, self.id, f"witness raised {type(exc).__name__}: {exc}") from exc

@@ -27,7 +27,7 @@ def pytest_addoption(parser):
 
 
 def pytest_report_header(config):
-    from .differences import AREAS, DIFFERENCES
+    from ..differences import AREAS, DIFFERENCES
 
     gotchas = sum(d.gotcha for d in DIFFERENCES)
     areas = len({d.area for d in DIFFERENCES})
@@ -55,7 +55,7 @@ def item_words(item) -> tuple[set[str], set[str], set[str]]:
 
 def unmatched_selectors(entries, items) -> list[str]:
     """'entry-id: selector' for selectors of collected families that no collected test matches."""
-    from .differences import Selector
+    from ..differences import Selector
 
     collected = [item_words(item) for item in items]
     families_seen = set().union(*(f for f, _, _ in collected)) if collected else set()
@@ -76,7 +76,7 @@ def unmatched_selectors(entries, items) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection: a selector is stale when no test exists for it
 def pytest_collection_modifyitems(session, config, items):
-    from .differences import DIFFERENCES
+    from ..differences import DIFFERENCES
 
     config.stash[_KEY] = unmatched_selectors(DIFFERENCES, items)
     if hasattr(config, "workeroutput"):  # xdist worker: the controller reports

@@ -12,10 +12,10 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from .. import _runtime
+from .. import runtime
 
 Patch = Callable[[Any], None]
-_ROOTS = {"torch": _runtime.torch, "tf": _runtime.tf, "keras": _runtime.keras}
+_ROOTS = {"torch": runtime.torch, "tf": runtime.tf, "keras": runtime.keras}
 
 
 def resolve(path: str) -> tuple[Any, str]:
@@ -102,7 +102,7 @@ def wrap_args(path: str, fn: Callable[..., tuple[tuple, dict]]) -> Patch:
 # ---------------------------------------------------------------- gradients
 @functools.cache
 def _torch_grad_scaler():
-    torch = _runtime.torch()
+    torch = runtime.torch()
 
     class ScaleGrad(torch.autograd.Function):
         """Identity forward; the incoming gradient times `factor` backward."""
@@ -120,7 +120,7 @@ def _torch_grad_scaler():
 
 
 def _tf_scaled_grad(y, factor: float):
-    tf = _runtime.tf()
+    tf = runtime.tf()
 
     @tf.custom_gradient
     def identity(x):
@@ -146,7 +146,7 @@ def tf32(t):
     """A float32 torch tensor rounded to TF32 (10 explicit mantissa bits, round to nearest, ties away), as an
     Ampere tensor core reads a matmul operand: relative error <= 2^-11 = 4.9e-4. The gradient passes straight
     through (the rounding is a forward-only effect, as on a GPU)."""
-    torch = _runtime.torch()
+    torch = runtime.torch()
     if t.dtype != torch.float32:
         return t
     frozen = t.detach().contiguous()

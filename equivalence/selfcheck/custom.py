@@ -1,14 +1,14 @@
 """Mutant implementations that are more than a scale or a default: rounding and tie rules, formula variants,
 device moves. Each `make_*` takes the original entry point and returns its plausible replacement; frameworks are
-reached through equivalence._runtime when the replacement runs.
+reached through equivalence.runtime when the replacement runs.
 """
 from __future__ import annotations
 
 import copy
 import functools
 
-from .. import _runtime
-from ._patches import tf32
+from .. import runtime
+from .patches import tf32
 
 
 # ---------------------------------------------------------------- rounding and ties
@@ -16,7 +16,7 @@ def tf_round_half_away(original):
     """tf.math.round rounding halves away from zero (C's round) instead of to even: floor(|x| + 0.5) * sign(x)."""
     @functools.wraps(original)
     def round_half_away(x, name=None):
-        tf = _runtime.tf()
+        tf = runtime.tf()
         x = tf.convert_to_tensor(x)
         if not x.dtype.is_floating:
             return original(x, name=name)
@@ -30,7 +30,7 @@ def torch_round_half_up(original):
     def round_half_up(x, *args, **kwargs):
         if args or kwargs or not x.is_floating_point():
             return original(x, *args, **kwargs)
-        return _runtime.torch().floor(x + 0.5)
+        return runtime.torch().floor(x + 0.5)
     return round_half_up
 
 
@@ -38,7 +38,7 @@ def keras_floor_divide_truncating(original):
     """keras.ops.floor_divide rounding the quotient toward zero (C division) instead of toward -inf."""
     @functools.wraps(original)
     def truncating(x1, x2):
-        tf = _runtime.tf()
+        tf = runtime.tf()
         q = original(x1, x2)
         inexact = tf.math.not_equal(tf.math.floormod(tf.cast(x1, q.dtype), tf.cast(x2, q.dtype)), 0)
         return tf.where(tf.math.logical_and(q < 0, inexact), q + 1, q)
@@ -49,7 +49,7 @@ def torch_remainder_as_fmod(original):
     """torch.remainder taking the dividend's sign (C fmod) instead of the divisor's (Python %)."""
     @functools.wraps(original)
     def fmod(a, b, **kwargs):
-        return _runtime.torch().fmod(a, b, **kwargs)
+        return runtime.torch().fmod(a, b, **kwargs)
     return fmod
 
 
@@ -57,7 +57,7 @@ def tf_argmax_last_tie(original):
     """tf.math.argmax returning the LAST index of tied maxima (NumPy and torch: the first)."""
     @functools.wraps(original)
     def argmax_last(input, axis=None, output_type=None, name=None):
-        tf = _runtime.tf()
+        tf = runtime.tf()
         output_type = output_type or tf.int64
         axis = 0 if axis is None else axis
         x = tf.convert_to_tensor(input)
@@ -70,7 +70,7 @@ def torch_maximum_ignoring_nan(original):
     """torch.maximum treating NaN as missing (torch.fmax, C fmax) instead of propagating it."""
     @functools.wraps(original)
     def fmax(a, b, **kwargs):
-        return _runtime.torch().fmax(a, b, **kwargs)
+        return runtime.torch().fmax(a, b, **kwargs)
     return fmax
 
 
@@ -79,7 +79,7 @@ def torch_log1p_naive(original):
     """torch.log1p(x) as log(1 + x): 1 + x rounds, so |x| << 1 loses its digits (1e-8 gives 0)."""
     @functools.wraps(original)
     def log1p(x, **kwargs):
-        return _runtime.torch().log(1 + x, **kwargs)
+        return runtime.torch().log(1 + x, **kwargs)
     return log1p
 
 
@@ -87,7 +87,7 @@ def tf_expm1_naive(original):
     """tf.math.expm1(x) as exp(x) - 1: the subtraction cancels for |x| << 1."""
     @functools.wraps(original)
     def expm1(x, name=None):
-        tf = _runtime.tf()
+        tf = runtime.tf()
         return tf.math.exp(x) - tf.cast(1, tf.convert_to_tensor(x).dtype)
     return expm1
 
@@ -104,7 +104,7 @@ def torch_layer_norm_eps_outside_root(original):
     """F.layer_norm dividing by sqrt(var) + eps instead of sqrt(var + eps) (the RMSprop/Adagrad-style placement)."""
     @functools.wraps(original)
     def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-        torch = _runtime.torch()
+        torch = runtime.torch()
         dims = tuple(range(-len(normalized_shape), 0))
         mean = input.mean(dim=dims, keepdim=True)
         var = ((input - mean) ** 2).mean(dim=dims, keepdim=True)
@@ -126,7 +126,7 @@ def torch_linear_tf32(original):
     """nn.Linear.forward with TF32 input and weight (the matmul of a Dense layer on an Ampere GPU, TF32 on)."""
     @functools.wraps(original)
     def forward(self, x):
-        return _runtime.torch().nn.functional.linear(tf32(x), tf32(self.weight), self.bias)
+        return runtime.torch().nn.functional.linear(tf32(x), tf32(self.weight), self.bias)
     return forward
 
 
@@ -135,7 +135,7 @@ def torch_tensor_to_ignoring_device(original):
     """Tensor.to ignoring its device (dtype conversions still happen)."""
     @functools.wraps(original)
     def to(self, *args, **kwargs):
-        torch = _runtime.torch()
+        torch = runtime.torch()
         dtype = kwargs.get("dtype") or next((a for a in args if isinstance(a, torch.dtype)), None)
         return self if dtype is None else original(self, dtype=dtype)
     return to

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..float64 import softmax as _softmax
-from ._opinfo import local_terms
+from .opinfo import local_terms
 
 _GELU_C = math.sqrt(2 / math.pi)
 

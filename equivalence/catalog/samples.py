@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies as S
-from .._runtime import tf, torch
-from ._opinfo import Sample
+from ..runtime import tf, torch
+from .opinfo import Sample
 
 
 def as_reference(arr: np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ def call(path: str):
 
     Resolved on every call (not cached), so a test that monkeypatches a framework function is seen by the registry.
     """
-    from .._runtime import keras
+    from ..runtime import keras
 
     head, *rest = path.split(".")
     roots = {"torch": torch, "tf": tf, "keras": keras}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .layer_kinds import KINDS
-from .layer_kinds._linear import PRE  # trace key suffix of a dense/conv pre-activation value
+from .layer_kinds.linear import PRE  # trace key suffix of a dense/conv pre-activation value
 from .layer_kinds.activation import SELU_ALPHA, SELU_SCALE, activate
 from .spec import INPUT, LayerSpec, ModelSpec
 from .weights import Weights

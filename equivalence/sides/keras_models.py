@@ -5,9 +5,9 @@ Keras layer is its record's `keras_layer` (equivalence.layer_kinds).
 """
 from __future__ import annotations
 
-from . import _runtime
-from .layer_kinds import KINDS
-from .spec import INPUT, LayerSpec, ModelSpec
+from .. import runtime
+from ..layer_kinds import KINDS
+from ..spec import INPUT, LayerSpec, ModelSpec
 
 
 def keras_layer(spec: ModelSpec, l: LayerSpec):
@@ -17,7 +17,7 @@ def keras_layer(spec: ModelSpec, l: LayerSpec):
 
 def build_keras(spec: ModelSpec):
     """A Keras model for `spec`: Sequential when every layer reads the previous one, Functional otherwise."""
-    keras = _runtime.keras()
+    keras = runtime.keras()
     inp = keras.Input(shape=spec.input_shape, dtype=spec.input_dtype, name="input")
     if spec.is_linear:
         return keras.Sequential([inp] + [keras_layer(spec, l) for l in spec.layers], name=spec.name)

@@ -27,7 +27,7 @@ class _Required:
 
 REQUIRED = _Required()  # an Arg without a default
 
-# How a kind meets torch's (c, h, w)-ordered features out of a Flatten of an NCHW map (equivalence._torch):
+# How a kind meets torch's (c, h, w)-ordered features out of a Flatten of an NCHW map (equivalence.sides.torch_models):
 CANONICAL = "canonical"  # needs canonical (h, w, c) order: the torch module re-orders such input first
 ABSORBS = "absorbs"      # takes torch's order and compensates in its weights (dense: permuted kernel rows)
 PASSES = "passes"        # elementwise: its output keeps its input's order (dropout, activation)
@@ -62,7 +62,7 @@ class LayerKind:
     shape: Callable[[LayerSpec, list[Shape]], Shape]  # output shape from the input shapes; raises SpecError
     # weights: canonical (Keras) layout, and the one table that maps it to torch and back
     params: Callable[[LayerSpec, Shape], dict]  # input shape -> {name: Weight(shape, init)}, {} without weights
-    torch_params: tuple   # Map entries (equivalence.layer_kinds._mapping), applied forwards and inverted
+    torch_params: tuple   # Map entries (equivalence.layer_kinds.mapping), applied forwards and inverted
     # builders, given the layer and its (first) input's canonical shape
     keras_layer: Callable[[LayerSpec, Shape], Any]
     torch_module: Callable[[LayerSpec, Shape], Any]
