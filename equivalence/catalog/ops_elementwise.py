@@ -129,6 +129,9 @@ OPS = [
            notes="float64 left out: torch returns x itself above threshold=20 (catalogue: softplus-threshold)"),
     _unary("softplus", "torch.nn.functional.softplus", "keras.ops.softplus", lambda x: np.logaddexp(0.0, x),
            variant="keras", dtypes=("float32",), ulps_override={"float32": _TF_SOFTPLUS_ULPS}),
+    # log(sigmoid(x)) = -softplus(-x), as Keras computes it on TF; torch's logsigmoid is min(x, 0) - log1p(exp(-|x|))
+    _unary("log_sigmoid", "torch.nn.functional.logsigmoid", "keras.ops.log_sigmoid", lambda x: -np.logaddexp(0.0, -x),
+           dtypes=("float32",), ulps_override={"float32": _TF_SOFTPLUS_ULPS}),
     _unary("reciprocal", "torch.reciprocal", "tf.math.reciprocal", lambda x: 1 / x),
     _unary("square", "torch.square", "tf.math.square", np.square, dtypes=SIGNED),
     _unary("isnan", "torch.isnan", "tf.math.is_nan", np.isnan, grad=False, result_dtype=_bool_result),

@@ -928,6 +928,32 @@ ENTRIES.add(KnownDifference(
 ))
 
 
+_LOG_SIGMOID_TAIL = [8.5e37, float("inf")]  # exp(-x) underflows: log(sigmoid(x)) is a negative number rounding to 0
+
+
+ENTRIES.add(KnownDifference(
+    id="log-sigmoid-underflow-zero-sign",
+    area="numerics",
+    title="log_sigmoid of large positive inputs: -0.0 in Keras/TF, +0.0 in PyTorch",
+    tf="keras.ops.log_sigmoid(x) is -softplus(-x) on TF: where exp(-x) underflows (x = 8.5e37, +inf) the result, a "
+       "negative number too small for float32, is -0.0.",
+    torch="torch.nn.functional.logsigmoid computes min(x, 0) - log1p(exp(-|x|)): 0 - 0 = +0.0 there, on every CPU "
+          "capability (DEFAULT, AVX2, AVX512) and for scalars alike.",
+    witness=lambda: _both(lambda tf: _signbits(runtime.keras().ops.log_sigmoid(tf.constant(_LOG_SIGMOID_TAIL))),
+                          lambda t: _signbits(t.nn.functional.logsigmoid(t.tensor(_LOG_SIGMOID_TAIL)))),
+    expected={"tf": [1, 1], "torch": [0, 0]},
+    snippet_tf="keras.ops.log_sigmoid(tf.constant([8.5e37, float('inf')]))  # [-0.0, -0.0]",
+    snippet_torch="F.logsigmoid(torch.tensor([8.5e37, float('inf')]))  # [0.0, 0.0]",
+    evidence="observed TF 2.21 / Keras 3.15 / torch 2.13 CPU under ATEN_CPU_CAPABILITY=default|avx2|avx512; found by "
+             "the suite's zero-sign check when log_sigmoid joined OP_DB as one record (issue 11's example); "
+             "aten/src/ATen/native/cpu/Activation.cpp log_sigmoid_cpu_kernel (min(x, 0) - log1p(exp(-|x|)))",
+    mapping="none for the values (both are within the smallest subnormal of the exact result); code that reads the "
+            "sign of the zero (np.signbit, copysign, 1 / x) gets +0.0 from torch",
+    applies_to=("op:log_sigmoid",),
+    zero_signs=frozenset({"torch"}),  # the witness owns torch's zero sign against the reference, and TF's against torch's
+))
+
+
 ENTRIES.add(KnownDifference(
     id="tf-float64-activation-constants",
     area="numerics",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from ..registry import Registry
+
 from .base import HOOKS, REQUIRED, Arg, LayerKind, SpecError
 from .geometry import conv_out, same_pads
 from .activation import ACTIVATION, ACTIVATIONS
@@ -26,9 +28,11 @@ from .pool import AVG_POOL2D, GLOBAL_AVG_POOL2D, MAX_POOL2D
 from .prelu import PRELU
 from .recurrent import GRU, LSTM
 
-KINDS: MappingProxyType[str, LayerKind] = MappingProxyType({k.name: k for k in (
+# The registry validates each record and rejects a repeated name; the spec and the builders read it as a mapping.
+KIND_REGISTRY: Registry[LayerKind] = Registry(LayerKind.REGISTRY, (
     DENSE, CONV1D, CONV2D, MAX_POOL2D, AVG_POOL2D, GLOBAL_AVG_POOL2D, FLATTEN, BATCH_NORM, LAYER_NORM, DROPOUT,
     EMBEDDING, LSTM, GRU, ACTIVATION, ADD, CONCAT, PRELU,
-)})
+))
+KINDS: MappingProxyType[str, LayerKind] = MappingProxyType({k.id: k for k in KIND_REGISTRY})
 
-__all__ = ["ACTIVATIONS", "HOOKS", "KINDS", "REQUIRED", "Arg", "LayerKind", "SpecError", "conv_out", "same_pads"]
+__all__ = ["ACTIVATIONS", "HOOKS", "KIND_REGISTRY", "KINDS", "REQUIRED", "Arg", "LayerKind", "SpecError", "conv_out", "same_pads"]

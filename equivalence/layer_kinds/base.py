@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from ..registry import Record
+
 if TYPE_CHECKING:  # annotations only: spec.py imports this package
     from ..spec import LayerSpec
 
@@ -46,8 +48,10 @@ class Arg:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, repr=False, eq=False)  # one record per kind: by identity
-class LayerKind:
+class LayerKind(Record):
     """Everything the suite knows about one neutral layer kind (see docs/layer_kinds.md)."""
+
+    REGISTRY = "layer-kind registry"  # how RecordError names KINDS
 
     name: str             # the spec's kind ('conv2d')
     keras: str            # the Keras class users write ('keras.layers.Conv2D')
@@ -77,15 +81,17 @@ class LayerKind:
 
     def __post_init__(self):
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+        self.validate()
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    def problems(self) -> list[str]:
         problems = [f"{h} is not callable" for h in HOOKS if not callable(getattr(self, h))]
         problems += [f"torch_flat_order {self.torch_flat_order!r} not in {FLAT_ORDERS}"] * (
             self.torch_flat_order not in FLAT_ORDERS)
-        problems += [f"args[{a!r}] is not an Arg" for a, v in self.args.items() if not isinstance(v, Arg)]
-        if problems:
-            raise TypeError(f"layer kind {self.name!r}: " + "; ".join(problems))
-
-    def __repr__(self):
-        return f"LayerKind<{self.name}>"
+        return problems + [f"args[{a!r}] is not an Arg" for a, v in self.args.items() if not isinstance(v, Arg)]
 
 
 HOOKS = ("check", "shape", "params", "keras_layer", "torch_module", "forward", "depth", "bound", "scale", "strategy")

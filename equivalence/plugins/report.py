@@ -46,9 +46,13 @@ def pytest_addoption(parser):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """Attach every comparison a test made through equivalence.compare to its report (travels through xdist)."""
+    """Attach every comparison a test made through equivalence.compare to its report (travels through xdist), when
+    the run writes a report: otherwise nothing is recorded, and nothing is pickled from the workers to the
+    controller per test."""
     from ..compare import recording
 
+    if not item.config.getoption("equivalence_report", None):
+        return (yield)
     with recording() as measurements:
         try:
             return (yield)

@@ -171,3 +171,15 @@ def test_layer_info_errors_name_the_registry_and_the_record(name, cases, problem
 
     with pytest.raises(RecordError, match=rf"layer registry entry '{name}': .*{problem}"):
         LayerInfo(name, () if cases is None else (single(cases, "plain", (4,), units=2),))
+
+
+def test_layer_kind_registry_rejects_a_malformed_or_repeated_kind():
+    """KINDS comes from a Registry: a record with a bad hook or a taken name fails, naming the kind."""
+    from equivalence.registry import RecordError, Registry
+
+    dense = layer_kinds.KINDS["dense"]
+    with pytest.raises(RecordError, match=r"layer-kind registry entry 'dense': forward is not callable"):
+        dataclasses.replace(dense, forward=None)
+    with pytest.raises(RecordError, match=r"layer-kind registry entry 'dense': duplicate id"):
+        Registry(layer_kinds.LayerKind.REGISTRY, (dense, dense))
+    assert list(layer_kinds.KINDS) == layer_kinds.KIND_REGISTRY.ids()
