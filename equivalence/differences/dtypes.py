@@ -6,7 +6,7 @@ import numpy as np
 from ..runtime import keras, tf, torch
 from ..registry import Registry
 from .entry import REGISTRY, KnownDifference
-from .witness_tools import dtype_of, dtype_or_error
+from .witness_tools import child_env, dtype_of, dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -199,11 +199,10 @@ print(json.dumps({"tf": {"set float64": tf_first, "then float32": tf_then},
 def run_user_script(code: str, timeout: float = 300.0) -> dict:
     """Run `code` in a fresh Python (this interpreter, Keras on TensorFlow) and parse the JSON its last line prints."""
     import json
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = child_env(KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"user script exited {proc.returncode}: {proc.stderr.strip()[-800:]}")

@@ -13,7 +13,7 @@ import numpy as np
 from .. import runtime
 from ..registry import Registry
 from .entry import REGISTRY, ByPlatform, KnownDifference, Unsupported
-from .witness_tools import dtype_or_error
+from .witness_tools import child_env, dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -142,11 +142,10 @@ print(float(tf.reduce_sum(r)))
 
 def _tf_broadcast_batch_matmul() -> object:
     """Run TF's broadcast batch matmul in a child process (it may crash) and report how it ended."""
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # inherits TF_ENABLE_ONEDNN_OPTS: the platform under test
+    env = child_env(TF_CPP_MIN_LOG_LEVEL="3")  # inherits TF_ENABLE_ONEDNN_OPTS: the platform under test
     proc = subprocess.run([sys.executable, "-c", _BROADCAST_BMM], capture_output=True, text=True, env=env, timeout=300)
     if proc.returncode < 0:  # killed by a signal: SIGABRT from glibc's heap check, or SIGSEGV
         return "crashes the process"
@@ -228,11 +227,10 @@ def _onednn_1x1_weight_grad(side: str) -> object:
     child process (it may crash): the exact values, 'wrong weight gradient in k of 200 calls' or 'crashes the
     process'. The child inherits TF_ENABLE_ONEDNN_OPTS and ONEDNN_MAX_CPU_ISA: the platform under test."""
     import json
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = child_env(TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run([sys.executable, "-c", _ONEDNN_1X1_GRAD, side], capture_output=True, text=True, env=env,
                           timeout=300)
     if proc.returncode < 0:  # killed by a signal: SIGABRT from glibc's heap check, or SIGSEGV

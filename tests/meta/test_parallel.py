@@ -37,3 +37,23 @@ def test_slow_tests_are_collected_first(request):
     if not slow:
         pytest.skip("no slow test selected in this run")
     assert slow == list(range(len(slow))), [items[i].nodeid for i in slow if i >= len(slow)][:3]
+
+
+def test_witness_children_see_default_threads_and_the_platform(monkeypatch):
+    """The worker's own thread limits (root conftest WORKER_THREADS) do not reach a witness's child process, the
+    platform settings do: a oneDNN heap corruption that needs threads is observed as on a user's default setup."""
+    from equivalence.differences.witness_tools import THREAD_VARIABLES, child_env
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    env = child_env(TF_CPP_MIN_LOG_LEVEL="3")
+    assert not set(THREAD_VARIABLES) & set(env)
+    assert env["TF_ENABLE_ONEDNN_OPTS"] == "0" and env["TF_CPP_MIN_LOG_LEVEL"] == "3"
+
+
+def test_worker_thread_limits_are_ones_the_witnesses_drop(request):
+    """Every variable the root conftest sets in xdist workers is one child_env removes."""
+    from equivalence.differences.witness_tools import THREAD_VARIABLES
+
+    assert set(_root_conftest(request.config).WORKER_THREADS) <= set(THREAD_VARIABLES)
