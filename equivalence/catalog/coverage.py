@@ -19,8 +19,9 @@ from .opinfo import OP_FAMILIES
 HEADER = """# Op coverage (generated)
 
 Generated from `equivalence.catalog.ops.OP_DB` by `python -m equivalence coverage --out docs/COVERAGE.md`;
-do not edit. Each checked cell is one test, `tests/test_ops.py::test_op_matches[<id>-<dtype>]`, that compares
-torch and TF with a float64 NumPy reference and with each other (values, NaN/inf positions, result dtype).
+do not edit. Each checked cell is one test per device, `tests/test_ops.py::test_op_matches[<id>-<dtype>-cpu]`
+(and `-cuda` under `-m gpu`), that compares torch and TF with a float64 NumPy reference and with each other
+(values, NaN/inf positions, zero signs, result dtype).
 `grad` marks ops whose gradients are also compared; `differences` are the catalogue entries whose selectors name
 the op or its gradient test (docs: differences); those selecting every op of a dtype are listed under the totals.
 """
