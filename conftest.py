@@ -80,8 +80,15 @@ def pytest_runtest_call(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked slow (child processes, whole pytest runs) first: two xdist workers then end together, instead
-    of one idling while the other starts a 30 s test last. A stable sort: the rest keep their order."""
+    """Accelerator cases (gpu-marked: the -cuda half of the device axis) run only when the -m expression names gpu
+    (`-m gpu`, `-m "ops and gpu"`); `-m ops` alone means the CPU cases, not 500 skips. Then tests marked slow (child
+    processes, whole pytest runs) first: two xdist workers end together, instead of one idling while the other
+    starts a 30 s test last. A stable sort: the rest keep their order."""
+    if "gpu" not in (config.getoption("markexpr", "") or ""):
+        accelerated = [item for item in items if item.get_closest_marker("gpu")]
+        if accelerated:
+            config.hook.pytest_deselected(items=accelerated)
+            items[:] = [item for item in items if not item.get_closest_marker("gpu")]
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -57,3 +57,19 @@ def test_worker_thread_limits_are_ones_the_witnesses_drop(request):
     from equivalence.differences.witness_tools import THREAD_VARIABLES
 
     assert set(_root_conftest(request.config).WORKER_THREADS) <= set(THREAD_VARIABLES)
+
+
+@pytest.mark.parametrize("markexpr,kept", [
+    ("ops", ["a-cpu"]),  # -m ops: the CPU cases, not the accelerator ones as skips
+    ("ops and gpu", ["a-cpu", "a-cuda"]),  # the expression names gpu: pytest's own -m selection decides
+    ("", ["a-cpu"]),
+])
+def test_accelerator_cases_run_only_when_gpu_is_asked_for(request, markexpr, kept):
+    gpu = types.SimpleNamespace(name="gpu")
+    items = [types.SimpleNamespace(name=n, get_closest_marker=lambda m, g=(n == "a-cuda"): gpu if g and m == "gpu"
+                                   else None) for n in ("a-cpu", "a-cuda")]
+    deselected = []
+    config = types.SimpleNamespace(getoption=lambda name, default=None: markexpr,
+                                   hook=types.SimpleNamespace(pytest_deselected=lambda items: deselected.extend(items)))
+    _root_conftest(request.config).pytest_collection_modifyitems(config, items)
+    assert [i.name for i in items] == kept and len(deselected) == 2 - len(kept)
