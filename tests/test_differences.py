@@ -14,7 +14,6 @@ import pytest
 from equivalence import runtime
 from equivalence.plugins.report import OBSERVED_KEY
 from equivalence.differences import DIFFERENCES, KnownDifference, MalformedDifference, StaleDifference, by_id
-from equivalence.differences.entry import normalise
 
 pytestmark = pytest.mark.catalogue
 
