@@ -43,7 +43,8 @@ def pytest_cmdline_main(config):
 # One intra-op thread per xdist worker: the suite's tensors are small, so two workers with two threads each only
 # oversubscribe two cores. Read when a worker first imports a framework (nothing imports one earlier); witnesses'
 # child processes drop these again (differences.witness_tools.child_env) and see the frameworks' defaults.
-WORKER_THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+WORKER_THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+                  "TF_NUM_INTEROP_THREADS": "1"}
 
 
 @pytest.hookimpl(trylast=True)  # after Hypothesis' own plugin has applied --hypothesis-profile

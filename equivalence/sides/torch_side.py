@@ -6,12 +6,24 @@ order where the module says its output came from such a flatten (`output_origin`
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
 
 from .. import runtime
 from .base import Side, Vjp, as_outputs
+
+
+@contextlib.contextmanager
+def _mode(model, training: bool):
+    """`model` in training or inference mode for the block, its own mode restored afterwards."""
+    was_training = model.training
+    model.train(training)
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 class TorchSide(Side):
@@ -74,13 +86,8 @@ class TorchSide(Side):
         torch = runtime.torch()
         x = np.asarray(x)
         t = x.astype(np.int64) if spec.input_dtype == "int32" else self.to_layout(x.astype(np.float32))
-        was_training = model.training
-        model.train(training)
-        try:
-            with torch.no_grad():
-                (y,) = self.call(model, t)
-        finally:
-            model.train(was_training)
+        with _mode(model, training), torch.no_grad():
+            (y,) = self.call(model, t)
         return self.from_layout(self.numpy(y), model)
 
     def canonical_grads(self, pair) -> dict:
@@ -133,21 +140,14 @@ class TorchSide(Side):
     def param_grads(self, model, x, loss, *, training=True, dtype=None) -> dict:
         torch = runtime.torch()
         params = {k: p for k, p in model.named_parameters() if p.requires_grad}
-        was_training = model.training
-        model.train(training)
-        try:
-            # autograd.grad leaves every .grad as it was
+        with _mode(model, training):  # autograd.grad leaves every .grad as it was
             grads = torch.autograd.grad(loss(model(self.tensor(self.to_layout(x), dtype))), list(params.values()))
-        finally:
-            model.train(was_training)
         return {k: self.numpy(g) for k, g in zip(params, grads)}
 
     def train_step(self, model, x, loss, optimizer, *, training=True, dtype=None) -> dict:
-        was_training = model.training
-        model.train(training)
-        optimizer.zero_grad()
-        loss(model(self.tensor(self.to_layout(x), dtype))).backward()
+        with _mode(model, training):
+            optimizer.zero_grad()
+            loss(model(self.tensor(self.to_layout(x), dtype))).backward()
         grads = {k: self.numpy(p.grad) for k, p in model.named_parameters() if p.grad is not None}
         optimizer.step()
-        model.train(was_training)
         return grads
