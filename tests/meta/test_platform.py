@@ -61,8 +61,9 @@ warnings.simplefilter("ignore")
 from equivalence import platform
 print("PROBE " + json.dumps({"predicted": platform.predicted(), "observed": platform.observed_conditions()}))
 """
-# Each subprocess imports torch and TF (~5 s); the three run at once. The third sets values the frameworks do not
-# accept as given (torch compares exactly 'avx2'; TF strips nothing), so both fall back to their defaults.
+# Each probe is a subprocess that imports torch and TF (~5 s of CPU). Each setting is probed by the one test that
+# reads it, so no probe runs twice whichever worker (and in whatever order) the tests run. The third sets values the
+# frameworks do not accept as given (torch compares exactly 'avx2'; TF strips nothing): both keep their defaults.
 SETTINGS = {
     "onednn-off-torch-default": {"TF_ENABLE_ONEDNN_OPTS": "0", "ATEN_CPU_CAPABILITY": "default"},
     "onednn-on-torch-avx2": {"TF_ENABLE_ONEDNN_OPTS": "1", "ATEN_CPU_CAPABILITY": "avx2"},
@@ -70,44 +71,38 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def probes() -> dict[str, dict]:
-    """predicted() and observed_conditions() in one subprocess per SETTINGS entry, run concurrently."""
-    procs = {}
-    for name, env in SETTINGS.items():
-        full = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-                    TF_CPP_MIN_LOG_LEVEL="3", **env)
-        procs[name] = subprocess.Popen([sys.executable, "-c", _PROBE], env=full, cwd=ROOT, text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = {}
-    for name, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"{name}: the probe failed:\n{stderr[-3000:]}"
-        line = next(line for line in stdout.splitlines() if line.startswith("PROBE "))
-        out[name] = json.loads(line[len("PROBE "):])
-    return out
+def probe(name: str) -> dict:
+    """predicted() and observed_conditions() in a subprocess under SETTINGS[name]."""
+    full = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                TF_CPP_MIN_LOG_LEVEL="3", **SETTINGS[name])
+    proc = subprocess.run([sys.executable, "-c", _PROBE], env=full, cwd=ROOT, text=True, capture_output=True,
+                          timeout=300)
+    assert proc.returncode == 0, f"{name}: the probe failed:\n{proc.stderr[-3000:]}"
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("PROBE "))
+    return json.loads(line[len("PROBE "):])
 
 
-@pytest.mark.slow  # its probes fixture runs both frameworks in child processes per setting
+@pytest.mark.slow  # runs both frameworks in a child process
 @pytest.mark.parametrize("setting, expected", [
     ("onednn-off-torch-default", {"tf_onednn": False, "torch_cpu_capability": "DEFAULT"}),
     ("onednn-on-torch-avx2", {"tf_onednn": True, "torch_cpu_capability": "AVX2"}),
 ])
-def test_prediction_follows_the_variables_and_matches_the_frameworks(probes, setting, expected):
+def test_prediction_follows_the_variables_and_matches_the_frameworks(setting, expected):
     """With TF_ENABLE_ONEDNN_OPTS and ATEN_CPU_CAPABILITY set, the prediction follows them and TF and torch agree."""
     if platform.vector_isa() not in ("avx2", "avx512") and setting == "onednn-on-torch-avx2":
         pytest.skip("ATEN_CPU_CAPABILITY=avx2 needs an x86 CPU with AVX2")
-    probe = probes[setting]
-    assert {k: probe["predicted"][k] for k in PREDICTED} == expected
-    assert {k: probe["observed"][k] for k in PREDICTED} == expected
+    probed = probe(setting)
+    assert {k: probed["predicted"][k] for k in PREDICTED} == expected
+    assert {k: probed["observed"][k] for k in PREDICTED} == expected
 
 
-def test_values_the_frameworks_ignore_are_ignored_by_the_prediction(probes, clean_env):
+@pytest.mark.slow  # runs both frameworks in a child process
+def test_values_the_frameworks_ignore_are_ignored_by_the_prediction(clean_env):
     """' 0' and 'AVX2' are not values TF and torch accept: both keep their CPU default, and so does the prediction."""
-    probe = probes["values-ignored"]
     default = platform.predicted()  # clean_env: no variable set in this process
-    assert {k: probe["observed"][k] for k in PREDICTED} == {k: default[k] for k in PREDICTED}
-    assert {k: probe["predicted"][k] for k in PREDICTED} == {k: default[k] for k in PREDICTED}
+    probed = probe("values-ignored")
+    assert {k: probed["observed"][k] for k in PREDICTED} == {k: default[k] for k in PREDICTED}
+    assert {k: probed["predicted"][k] for k in PREDICTED} == {k: default[k] for k in PREDICTED}
 
 
 @pytest.mark.slow  # pytest in a child process
