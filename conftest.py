@@ -52,6 +52,7 @@ def pytest_configure(config):
     if hasattr(config, "workerinput"):
         for var, value in WORKER_THREADS.items():
             os.environ.setdefault(var, value)
+    strategies.freeze_local_constants()  # the same examples whatever ran before in this process
     n = config.getoption("max_examples")
     if n is not None:
         base = settings.get_current_profile_name()

@@ -13,7 +13,7 @@ from .tolerances import EXACT, Tolerance, cross, for_arrays, tolerance
 from .version import __version__
 
 _LAZY = {"build_pair": ".models", "seed_models": ".zoo", "LayerSpec": ".spec", "ModelSpec": ".spec",
-         "SpecError": ".spec", "layer": ".spec"}
+         "SpecError": ".spec", "layer": ".spec", "check_pair": ".pair", "assert_models_equivalent": ".pair"}
 
 
 def __getattr__(name: str):
@@ -24,6 +24,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "EXACT", "EquivalenceMismatch", "EquivalenceWarning", "LayerSpec", "ModelSpec", "SpecError", "Tolerance",
-    "__version__", "assert_close", "assert_equivalent", "build_pair", "compare", "cross", "for_arrays", "layer",
-    "seed_models", "to_numpy", "tolerance", "ulp_distance",
+    "__version__", "assert_close", "assert_equivalent", "assert_models_equivalent", "build_pair", "check_pair",
+    "compare", "cross", "for_arrays", "layer", "seed_models", "to_numpy", "tolerance", "ulp_distance",
 ]

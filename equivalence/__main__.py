@@ -7,12 +7,14 @@ import sys
 COMMANDS = {
     "run": ("equivalence.report.run", "run the conformance suite, write a JSON report and print what agrees/differs"),
     "diff": ("equivalence.report.diff", "compare two run reports (framework upgrade verification)"),
+    "ladder": ("equivalence.report.ladder", "diff each adjacent pair of a version ladder of reports; name the release of each change"),
     "differences": ("equivalence.differences.render", "render the known-differences catalogue (Markdown/HTML)"),
     "coverage": ("equivalence.catalog.coverage", "render the op x dtype x framework-API coverage table"),
     "bench-report": ("equivalence.bench.report", "turn pytest-benchmark JSON into a TF/torch ratio report"),
     "defaults": ("equivalence.defaults", "write or check the constructor-defaults snapshot"),
     "platform": ("equivalence.platform", "print this machine's platform (CPU, ISA, oneDNN, torch capability, BLAS)"),
     "selfcheck": ("equivalence.selfcheck.runner", "mutation self-check: inject small framework changes, report caught/missed"),
+    "check": ("equivalence.pair.cli", "check your own Keras model against your own torch module; localize the first divergence"),
 }
 
 

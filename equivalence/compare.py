@@ -2,7 +2,8 @@
 
 Every comparison made through this module inside ``recording()`` is also handed to that recorder (the report
 plugin opens one per test), which the run report (``python -m equivalence run``) stores per test case: max errors
-vs tolerance. Outside a recording nothing is kept.
+vs tolerance, and a bitwise fingerprint of each side's result (``equivalence.fingerprint``). Outside a recording
+nothing is kept (and nothing is hashed).
 """
 from __future__ import annotations
 
@@ -15,13 +16,24 @@ import numpy as np
 
 from .tolerances import EXACT, Tolerance, cross, dtype_name
 
-_RECORDER: contextvars.ContextVar[list | None] = contextvars.ContextVar("equivalence_recorder", default=None)
+_RECORDER: contextvars.ContextVar["Recording | None"] = contextvars.ContextVar("equivalence_recorder", default=None)
+
+
+class Recording(list):
+    """The record() of every comparison made in a `recording()` block, in order; `fingerprints` holds the bitwise
+    fingerprint of each side's result (`equivalence.fingerprint.Fingerprints`)."""
+
+    def __init__(self):
+        super().__init__()
+        from .fingerprint import Fingerprints
+
+        self.fingerprints = Fingerprints()
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[list[dict[str, Any]]]:
+def recording() -> Iterator[Recording]:
     """Collect the record() of every comparison made in this block (nested blocks collect their own)."""
-    sink: list[dict[str, Any]] = []
+    sink = Recording()
     token = _RECORDER.set(sink)
     try:
         yield sink
@@ -29,10 +41,12 @@ def recording() -> Iterator[list[dict[str, Any]]]:
         _RECORDER.reset(token)
 
 
-def _record(c: "Comparison") -> None:
+def _record(c: "Comparison", a: np.ndarray, b: np.ndarray) -> None:
     sink = _RECORDER.get()
     if sink is not None:
         sink.append(c.record())
+        sink.fingerprints.add(c.what, c.label_a, a)
+        sink.fingerprints.add(c.what, c.label_b, b)
 
 
 class EquivalenceWarning(UserWarning):
@@ -163,11 +177,11 @@ def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: 
     c.dtype_mismatch = check_dtype and a.dtype != b.dtype
     if a.shape != b.shape:
         c.shape_mismatch = True
-        _record(c)
+        _record(c, a, b)
         return c
     c.n_total = int(a.size)
     if a.size == 0:
-        _record(c)
+        _record(c, a, b)
         return c
     if a.dtype.kind in "biu" and b.dtype.kind in "biu" and tol == EXACT:
         diff = np.abs(a.astype(np.int64) - b.astype(np.int64)).astype(np.float64)
@@ -200,7 +214,7 @@ def compare(actual, expected, tol: Tolerance, *, what: str = "result", label_a: 
     if a.dtype == b.dtype and a.dtype.name in ("float32", "float64"):
         u = np.where(finite, ulp_distance(a, b, a.dtype.name), 0)
         c.max_ulp = int(u.max())
-    _record(c)
+    _record(c, a, b)
     return c
 
 

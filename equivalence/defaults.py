@@ -26,20 +26,18 @@ Frameworks are imported only when a snapshot is taken (torch first).
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import inspect
-import json
 import math
 import pathlib
 import random
 import re
-import sys
 import warnings
 from typing import Any
 
 from . import runtime
+from .snapshot_file import SnapshotFile
 
 # ---------------------------------------------------------------- what the suite builds (equivalence/layer_kinds/,
 # training.py, catalog/losses.py, catalog/optimizers.py, catalog/schedules.py)
@@ -291,23 +289,9 @@ def snapshot_versions() -> dict[str, str]:
     return {"keras": v.get("keras", "none"), "torch": v.get("torch", "none").split("+")[0]}
 
 
-def snapshot_path(versions: dict[str, str] | None = None) -> pathlib.Path:
-    v = versions or snapshot_versions()
-    return FIXTURES / f"keras-{v['keras']}_torch-{v['torch']}.json"
-
-
-def load_committed(path: pathlib.Path | None = None) -> dict[str, dict[str, Any]] | None:
-    """The committed snapshot's defaults for the installed versions, or None when there is none."""
-    path = path or snapshot_path()
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())["defaults"]
-
-
-def document(defaults: dict[str, dict[str, Any]]) -> str:
-    """The snapshot file's text."""
-    return json.dumps({"generator": GENERATOR, "versions": snapshot_versions(), "defaults": defaults},
-                      indent=1, allow_nan=False) + "\n"
+# the versions are looked up when used (a test may monkeypatch snapshot_versions)
+COMMITTED = SnapshotFile(FIXTURES, "defaults", GENERATOR, indent=1, versions=lambda: snapshot_versions())
+snapshot_path, load_committed, document = COMMITTED.path, COMMITTED.load, COMMITTED.document
 
 
 def compare(qualname: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -335,23 +319,7 @@ def compare_all(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: check (default) or --write the snapshot for the installed versions; exit 1 on any change."""
-    parser = argparse.ArgumentParser(prog="python -m equivalence defaults", description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help="write the snapshot instead of checking it")
-    parser.add_argument("--out", default=None, help=f"snapshot file (default {snapshot_path()})")
-    args = parser.parse_args(argv)
-    path = pathlib.Path(args.out) if args.out else snapshot_path()
-    current = snapshot()
-    if args.write:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(document(current))
-        print(f"wrote {sum(map(len, current.values()))} defaults of {len(current)} classes/functions to {path}")
-        return 0
-    committed = load_committed(path)
-    if committed is None:
-        print(f"no committed snapshot {path} for these versions; create it with: {GENERATOR}", file=sys.stderr)
-        return 2
-    changes = compare_all(committed, current)
-    for line in changes:
-        print(line, file=sys.stderr)
-    print(f"{len(current)} classes/functions, {len(changes)} changed defaults against {path}", file=sys.stderr)
-    return 1 if changes else 0
+    return COMMITTED.main(argv, prog="python -m equivalence defaults", description=__doc__.split("\n")[0],
+                          take=snapshot, changes=compare_all,
+                          wrote="wrote {records} defaults of {owners} classes/functions to {path}",
+                          summary="{owners} classes/functions, {changes} changed defaults against {path}")

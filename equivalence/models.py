@@ -54,11 +54,17 @@ class Pair:
         return reference.forward(self.spec, self.weights, x, training=training)
 
     def sample_input(self, seed: int, batch: int = 4) -> np.ndarray:
-        """A deterministic input batch: N(0, 1) float32, or token ids below the embedding's input_dim."""
+        """A deterministic input batch: N(0, 1) float32, or token ids below the embedding's input_dim; where the
+        embedding masks id 0 (mask_zero), right-padded rows of 1 to T ids >= 1 (torch packs them by length)."""
         rng = np.random.default_rng(seed)
         shape = (batch, *self.spec.input_shape)
         if self.spec.input_dtype == "int32":
-            return rng.integers(0, self.spec.layers[0]["input_dim"], shape).astype(np.int32)
+            first = self.spec.layers[0]
+            if not first.params.get("mask_zero"):
+                return rng.integers(0, first["input_dim"], shape).astype(np.int32)
+            ids = rng.integers(1, first["input_dim"], shape)
+            lengths = rng.integers(1, shape[1] + 1, batch)
+            return np.where(np.arange(shape[1]) < lengths[:, None], ids, 0).astype(np.int32)
         return rng.standard_normal(shape).astype(np.float32)
 
     def tolerance(self, x, training: bool = False, values: dict | None = None) -> Tolerance:

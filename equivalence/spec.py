@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .layer_kinds import ACTIVATIONS, KINDS, REQUIRED, SpecError, conv_out, same_pads
+from .layer_kinds.sequence import masked_nodes
 
 INPUT = "input"  # the name by which a layer refers to the model input
 
@@ -117,6 +118,7 @@ class ModelSpec:
         if dup:
             raise SpecError(f"model {self.name!r}: duplicate or reserved layer name(s) {dup}")
         object.__setattr__(self, "_shapes", MappingProxyType(_infer_shapes(self)))
+        masked_nodes(self, INPUT)  # a mask (Embedding mask_zero) reaching a kind that ignores masks: SpecError
 
     def __repr__(self):
         return f"ModelSpec<{self.name}: {self.input_shape} -> {len(self.layers)} layers -> {self.output_shape}>"

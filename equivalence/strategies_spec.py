@@ -2,11 +2,13 @@
 
 Specs are grown layer by layer from the current shape, so every drawn parameter fits (no rejection sampling):
 each kind's record draws its own arguments for the shape it gets (`LayerKind.strategy`), and names the SLOTS of
-the three families it may fill. ``mlp``: dense stacks on features, each dense optionally followed by a kind of
+the families it may fill. ``mlp``: dense stacks on features, each dense optionally followed by a kind of
 slot 'mlp' or a residual add; ``cnn``: conv2d blocks on NHWC maps, each optionally followed by a kind of slot
 'cnn', an optional parallel branch merged by a 'cnn_merge' kind, and a 'cnn_head' kind into a dense; ``seq``:
-token ids into a 'seq_input' kind (embedding) or float sequences, then 'seq' kinds (sequence to sequence) and an
-optional 'seq_final' one (sequence to its last state). Sizes stay tiny: each example builds two models.
+token ids into a 'seq_input' kind (embedding) or float sequences, then 'seq' kinds (sequence to sequence), an
+optional 'seq_merge' one (a query and a parallel branch as its key/value source) and an optional 'seq_final' one
+(sequence to its last state); ``cnn3d``: conv3d blocks on NDHWC volumes, each optionally followed by a 'cnn3d' kind,
+then optionally a Flatten into a dense. Sizes stay tiny: each example builds two models.
 
     >>> @given(data=st.data())
     ... def test(data):
@@ -23,9 +25,9 @@ from hypothesis.extra import numpy as hnp
 from .layer_kinds import KINDS
 from .spec import ACTIVATIONS, ModelSpec, layer
 
-MODEL_FAMILIES = ("mlp", "cnn", "seq")  # the random model families model_specs draws
-SLOTS = ("mlp", "cnn", "cnn_merge", "cnn_head", "seq_input", "seq", "seq_final")
-BACKBONES = {"mlp": "dense", "cnn": "conv2d"}  # the kind each block of these families starts with
+MODEL_FAMILIES = ("mlp", "cnn", "seq", "cnn3d")  # the random model families model_specs draws
+SLOTS = ("mlp", "cnn", "cnn_merge", "cnn_head", "seq_input", "seq", "seq_merge", "seq_final", "cnn3d")
+BACKBONES = {"mlp": "dense", "cnn": "conv2d", "cnn3d": "conv3d"}  # the kind each block of these families starts with
 _SIZE = st.integers(1, 6)
 
 
@@ -102,15 +104,39 @@ def seq_specs(draw) -> ModelSpec:
     for i in range(draw(st.integers(1, 2), label="depth")):
         kind = draw(st.sampled_from(_fill("seq")), label=f"kind{i}")
         layers.append(_layer(draw, kind, _shape(shape, layers, dtype) if layers else shape, "seq", i, name=f"l{i}"))
+    merge = draw(st.sampled_from(["none", *_fill("seq_merge")]), label="merge")
+    if merge != "none":  # a parallel tanh dense off the last sequence, merged back as (query, source)
+        last, width = layers[-1].name, _shape(shape, layers, dtype)
+        layers.append(layer("dense", name="branch", inputs=(last,), units=width[-1], activation="tanh"))
+        layers.append(_layer(draw, merge, width, "seq_merge", "", name="merge", inputs=(last, "branch")))
     if draw(st.booleans(), label="last_state_only"):
         kind = draw(st.sampled_from(_fill("seq_final")), label="final")
         layers.append(_layer(draw, kind, _shape(shape, layers, dtype), "seq_final", "", name="final"))
     return ModelSpec("seq", shape, tuple(layers), dtype)
 
 
+@st.composite
+def cnn3d_specs(draw) -> ModelSpec:
+    """conv3d blocks on a tiny NDHWC volume, each optionally followed by a 'cnn3d' kind (max_pool3d), then
+    optionally a Flatten into a dense (rank-5 maps stay channels-last in torch: canonical flatten order)."""
+    d, h, w = (draw(st.integers(2, 4), label=n) for n in ("depth", "height", "width"))
+    c = draw(st.integers(1, 3), label="channels")
+    shape, layers = (d, h, w, c), []
+    for i in range(draw(st.integers(1, 2), label="blocks")):
+        layers.append(_layer(draw, BACKBONES["cnn3d"], shape, "cnn3d", i, name=f"conv{i}"))
+        extra = draw(st.sampled_from(["none", *_fill("cnn3d")]), label=f"extra{i}")
+        if extra != "none":
+            layers.append(_layer(draw, extra, _shape((d, h, w, c), layers), "cnn3d", i, name=f"{extra}{i}"))
+        shape = _shape((d, h, w, c), layers)
+    if draw(st.booleans(), label="flatten_head"):
+        layers += [layer("flatten", name="head"),
+                   _layer(draw, "dense", (int(np.prod(shape)),), "cnn_head", "out", name="out")]
+    return ModelSpec("cnn3d", (d, h, w, c), tuple(layers))
+
+
 def model_specs(family: str):
-    """Random valid specs of one family ('mlp', 'cnn', 'seq')."""
-    table = {"mlp": mlp_specs, "cnn": cnn_specs, "seq": seq_specs}
+    """Random valid specs of one family ('mlp', 'cnn', 'seq', 'cnn3d')."""
+    table = {"mlp": mlp_specs, "cnn": cnn_specs, "seq": seq_specs, "cnn3d": cnn3d_specs}
     if family not in table:
         raise InvalidArgument(f"model_specs(family={family!r}): family must be one of {MODEL_FAMILIES}")
     return table[family]()

@@ -9,7 +9,7 @@ import pytest
 
 from equivalence import assert_close
 from equivalence.checks import CPU, check_model, check_model_step, on_devices, require_device
-from equivalence.checks.models import model_pair
+from equivalence.checks.models import PairCache
 from equivalence.compare import describe
 from equivalence.error_bounds import ElementBound, assert_forward_equivalent
 from equivalence.zoo import FIXTURES, GOLDEN_SEED, seed_models
@@ -28,13 +28,7 @@ SEED_CASES = [pytest.param(name, id=name) for name in SEEDS]
 @pytest.fixture(scope="module")
 def pairs():
     """One pair per seed model, built once for the module (tests must not mutate them)."""
-    return {}
-
-
-def _pair(pairs, name):
-    if name not in pairs:
-        pairs[name] = model_pair(SEEDS[name], seed=GOLDEN_SEED)  # the torch half alone where TF is not installed
-    return pairs[name]
+    return PairCache(SEEDS, seed=GOLDEN_SEED)
 
 
 @pytest.mark.parametrize("name,device", on_devices(SEED_CASES))
@@ -43,7 +37,7 @@ def test_seed_model_forward_matches(name, device, pairs):
     on an accelerator, each framework there matches float64 and itself on the CPU."""
     if device != CPU:
         require_device(device)
-    pair = _pair(pairs, name)
+    pair = pairs[name]
     check_model(pair, pair.sample_input(seed=3), device, what=name)
 
 
@@ -60,7 +54,7 @@ def test_seed_model_grads_and_adam_step_match(name, device):
 def test_seed_model_matches_golden(name, pairs):
     """Today's spec, weights and both frameworks still reproduce the frozen golden output (fixtures/seed_models)."""
     manifest = json.loads((GOLDEN / "MANIFEST.json").read_text())["models"][name]
-    spec, pair = SEEDS[name], _pair(pairs, name)
+    spec, pair = SEEDS[name], pairs[name]
     assert manifest["spec"] == repr(spec.layers), f"seed spec {name} changed since the golden data was frozen; {REGENERATE}"
     assert manifest["weights_sha256"] == digest(init_weights(spec, GOLDEN_SEED)), \
         f"init_weights({name}, seed={GOLDEN_SEED}) no longer reproduces the frozen weights; {REGENERATE}"
@@ -76,7 +70,7 @@ def test_seed_model_matches_golden(name, pairs):
 @pytest.mark.parametrize("name", SEEDS)
 def test_seed_model_param_count_matches_frameworks(name, pairs):
     """The spec's parameter count equals Keras' count_params() and torch's sum of numel()."""
-    pair = _pair(pairs, name)
+    pair = pairs[name]
     torch_count = sum(p.numel() for p in pair.torch.parameters())
     assert (param_count(SEEDS[name]), pair.keras.count_params(), torch_count) == (param_count(SEEDS[name]),) * 3
 

@@ -19,7 +19,8 @@ import numpy as np
 from ..registry import Record, RecordError
 from ..tolerances import DEFAULT_ULPS, EXACT, EXACT_DTYPES, Tolerance, dtype_name, elementwise, for_arrays, tolerance
 
-OP_FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn")  # one catalog module ops_<family>.py each
+OP_FAMILIES = ("elementwise", "binary", "reduction", "linalg", "shape", "nn",
+               "scatter")  # one catalog module ops_<family>.py each
 # OpInfo.zero_sign of the ops that sum products (matmul, einsum, tensordot, convolutions).
 DOT_PRODUCT_ZERO_SIGN = ("a dot product of -0.0 products is -0.0 if the sum starts from the first product, +0.0 if "
                          "from a +0.0 accumulator: IEEE 754 defines no dot product, NumPy/BLAS start at +0.0, TF and "

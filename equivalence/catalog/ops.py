@@ -8,11 +8,13 @@ from __future__ import annotations
 from itertools import chain
 
 from ..registry import Registry
-from . import ops_binary, ops_elementwise, ops_linalg, ops_nn, ops_reduction, ops_shape
+from . import ops_attention, ops_binary, ops_elementwise, ops_linalg, ops_nn, ops_reduction, ops_shape
+from . import ops_scatter
 from .opinfo import REGISTRY, MalformedOpInfo, OpInfo, Sample
 
 OP_DB: Registry[OpInfo] = Registry(REGISTRY, chain(
-    ops_elementwise.OPS, ops_binary.OPS, ops_reduction.OPS, ops_linalg.OPS, ops_shape.OPS, ops_nn.OPS))
+    ops_elementwise.OPS, ops_binary.OPS, ops_reduction.OPS, ops_linalg.OPS, ops_shape.OPS, ops_nn.OPS,
+    ops_attention.OPS, ops_scatter.OPS))
 
 
 def by_id(op_id: str) -> OpInfo:

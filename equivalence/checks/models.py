@@ -45,6 +45,19 @@ def model_pair(spec, seed: int = 0) -> Pair:
     return build_pair(spec, seed=seed) if runtime.has_module("tensorflow") else torch_pair(spec, seed)
 
 
+class PairCache(dict):
+    """A test module's pairs by model name: `cache[name]` is model_pair(specs[name], seed), built on first use
+    (the torch half alone where TF is not installed). Hold one in a module-scoped fixture."""
+
+    def __init__(self, specs: dict, seed: int):
+        super().__init__()
+        self.specs, self.seed = specs, seed
+
+    def __missing__(self, name: str) -> Pair:
+        self[name] = model_pair(self.specs[name], seed=self.seed)
+        return self[name]
+
+
 # ---------------------------------------------------------------- forward
 def check_forward(pair, x, training: bool, what: str) -> list:
     """TF and torch on the CPU against the float64 reference and each other, with the model tolerance rule."""

@@ -15,13 +15,19 @@ from itertools import chain
 
 from ..registry import Registry
 from . import autograd, devices, dtypes, gpu, layers, modes, numerics, ops, pipelines, training
+from . import integers, loss_options, optimizer_state, rng, scatter
+from . import masking
+from . import spatial
+from . import zoo_steps
+from . import attention
 from .entry import (AREAS, REGISTRY, ByPlatform, KnownDifference, MalformedDifference, Selector, StaleDifference,
                      Unsupported)
 
 # Module order is catalogue order (the rendered document lists each area's entries in it).
 DIFFERENCES: Registry[KnownDifference] = Registry(REGISTRY, chain(
-    layers.ENTRIES, ops.ENTRIES, training.ENTRIES, dtypes.ENTRIES, pipelines.ENTRIES, devices.ENTRIES,
-    autograd.ENTRIES, modes.ENTRIES, numerics.ENTRIES, gpu.ENTRIES))
+    layers.ENTRIES, spatial.ENTRIES, masking.ENTRIES, ops.ENTRIES, scatter.ENTRIES, integers.ENTRIES, training.ENTRIES, loss_options.ENTRIES,
+    optimizer_state.ENTRIES, zoo_steps.ENTRIES, dtypes.ENTRIES, pipelines.ENTRIES, devices.ENTRIES,
+    autograd.ENTRIES, modes.ENTRIES, numerics.ENTRIES, rng.ENTRIES, gpu.ENTRIES, attention.ENTRIES))
 
 
 def lookup(family: str, name: str, dtype: str | None = None) -> list[KnownDifference]:

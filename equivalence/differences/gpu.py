@@ -12,6 +12,7 @@ import numpy as np
 from .. import runtime, devices
 from ..registry import Registry
 from .entry import REGISTRY, KnownDifference
+from .witness_tools import raised
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -145,7 +146,7 @@ def _device_mixing() -> dict:
             with tf.device("/GPU:0"):  # copied to the GPU, or (no GPU) soft-placed on the CPU: no error either way
                 return tf.linalg.matmul(a, tf.ones((2, 2))).numpy().tolist()
         except Exception as exc:  # noqa: BLE001 - an error here is the observation
-            return f"raises {type(exc).__name__}"
+            return raised(exc)
 
     return {"tf": {"soft_device_placement": bool(tf.config.get_soft_device_placement()),
                    "matmul on /GPU:0 with a CPU operand": tf_matmul()},

@@ -2,12 +2,11 @@
 
 The spec builders (equivalence.sides.keras_models / torch_models) pass every one of these explicitly, so spec-built models agree; the
 entries record what a user who relies on each framework's DEFAULT gets. Each witness runs both frameworks on a
-tiny fixed input (under torch.no_grad(): `_no_grad`) and returns what each observed; `expected` holds the
+tiny fixed input (under torch.no_grad(): `witness_tools.no_grad`) and returns what each observed; `expected` holds the
 documented values for both sides. Selectors 'layer:<word of the test id>' name the layer kind or case variant.
 """
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from .. import runtime
 from ..registry import Registry
 from .entry import REGISTRY, ByPlatform, KnownDifference
+from .witness_tools import frameworks, no_grad
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -22,24 +22,9 @@ ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; e
 _X2 = np.array([[1.0], [3.0]], np.float32)  # batch mean 2, biased var 1, unbiased var 2
 
 
-def _frameworks():
-    return runtime.torch(), runtime.keras()
-
-
-def _no_grad(witness):
-    """Witnesses read values, never gradients: run them under torch.no_grad()."""
-
-    @functools.wraps(witness)
-    def run():
-        with runtime.torch().no_grad():
-            return witness()
-
-    return run
-
-
-@_no_grad
+@no_grad
 def _bn_momentum() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     kb = keras.layers.BatchNormalization()
     kb(_X2, training=True)
     tb = torch.nn.BatchNorm1d(1).train()
@@ -66,9 +51,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _bn_epsilon() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     kb, tb = keras.layers.BatchNormalization(), torch.nn.BatchNorm1d(1).eval()
     one = np.ones((1, 1), np.float32)  # inference with fresh stats (mean 0, var 1): 1 / sqrt(1 + eps)
     return {"tf": [kb.epsilon, float(kb(one, training=False).numpy()[0, 0])],
@@ -92,9 +77,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _bn_running_var() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     kb = keras.layers.BatchNormalization(momentum=0.0)  # moving stats := this batch's
     kb(_X2, training=True)
     tb = torch.nn.BatchNorm1d(1, momentum=1.0).train()
@@ -122,9 +107,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _ln_epsilon() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([[1.0, -1.0]], np.float32)  # mean 0, var 1: output 1 / sqrt(1 + eps)
     kl, tl = keras.layers.LayerNormalization(), torch.nn.LayerNorm(2)
     return {"tf": [kl.epsilon, float(kl(x).numpy()[0, 0])], "torch": [tl.eps, float(tl(torch.from_numpy(x))[0, 0])]}
@@ -147,9 +132,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _leaky_relu() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([-1.0], np.float32)
     t = torch.from_numpy(x)
     return {"tf": {"layers.LeakyReLU": float(keras.layers.LeakyReLU()(x)[0]),
@@ -178,9 +163,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _prelu_alpha_shape() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.zeros((1, 3, 4, 5), np.float32)  # one sample of a (3, 4, 5) input
     per_element, per_channel = keras.layers.PReLU(), keras.layers.PReLU(shared_axes=[1, 2])
     per_element(x)
@@ -214,9 +199,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _prelu_alpha_init() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([[-1.0, 2.0]], np.float32)
     k, t = keras.layers.PReLU(shared_axes=[1]), torch.nn.PReLU()
     y_k = k(x).numpy()[0]  # builds alpha
@@ -242,11 +227,11 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _prelu_channel_axis() -> dict:
     """Per-channel slopes (0.5, 0.125, 0.75) on an (N, L, C) sequence of -1s: Keras' slopes follow the axes
     shared_axes leaves out (here the last), torch's always run along dim 1."""
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     slopes = np.array([0.5, 0.125, 0.75], np.float32)
     square, long = -np.ones((1, 3, 3), np.float32), -np.ones((1, 2, 3), np.float32)  # (N, L, C): L == C, L != C
     k = keras.layers.PReLU(shared_axes=[1])  # shared over L: one slope per channel
@@ -294,9 +279,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _gelu() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     tf, x = runtime.tf(), np.array([1.0], np.float32)  # exact 0.8413447, tanh approximation 0.8411920
     return {"tf": {"activations.gelu": float(keras.activations.gelu(x)[0]), "ops.gelu": float(keras.ops.gelu(x)[0]),
                    "tf.nn.gelu": float(tf.nn.gelu(x)[0])},
@@ -324,9 +309,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _elu_selu() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([-1.0, 2.0], np.float32)
     t, F = torch.from_numpy(x), torch.nn.functional
     return {"tf": [keras.activations.elu(x).numpy().tolist(), keras.activations.selu(x).numpy().tolist()],
@@ -349,9 +334,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _avgpool_pad() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.ones((1, 3, 3, 1), np.float32)  # the corner window holds 4 real pixels and 5 padded ones
     y_tf = keras.layers.AveragePooling2D(3, strides=1, padding="same")(x)
     y_t = torch.nn.AvgPool2d(3, stride=1, padding=1)(torch.from_numpy(x).permute(0, 3, 1, 2))
@@ -376,9 +361,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _conv_same_stride2() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([[[1.0], [2.0], [3.0], [4.0]]], np.float32)  # (N, L, C); kernel of ones, k=3, stride 2
     conv = keras.layers.Conv1D(1, 3, strides=2, padding="same", use_bias=False, kernel_initializer="ones")
     tconv = torch.nn.Conv1d(1, 1, 3, stride=2, padding=1, bias=False)
@@ -412,9 +397,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _pool_same() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = -np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)  # all negative: padding must never win a max
     y_tf = keras.layers.MaxPooling2D(2, padding="same")(x).numpy()[0, :, :, 0]
     y_t = torch.nn.MaxPool2d(2, padding=1)(torch.from_numpy(x).permute(0, 3, 1, 2))[0, 0]
@@ -437,9 +422,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _flatten_order() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)  # NHWC
     y_t = torch.nn.Flatten()(torch.from_numpy(x).permute(0, 3, 1, 2))
     return {"tf": keras.layers.Flatten()(x).numpy()[0].tolist(), "torch": y_t[0].tolist()}
@@ -462,9 +447,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _kernel_layouts() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     d, c = keras.layers.Dense(3), keras.layers.Conv2D(4, 3)
     d(np.zeros((1, 2), np.float32))
     c(np.zeros((1, 5, 5, 2), np.float32))
@@ -489,9 +474,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _dense_init() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     d = keras.layers.Dense(50)  # fan_in 100, fan_out 50: Glorot bound sqrt(6/150) = 0.2; torch bound 1/sqrt(100) = 0.1
     d(np.zeros((1, 100), np.float32))
     lin = torch.nn.Linear(100, 50)
@@ -518,9 +503,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _embedding_init() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     e = keras.layers.Embedding(100, 20)
     e(np.zeros((1, 1), np.int32))
     facts = lambda w: {"max_abs_le_0.05": bool(np.abs(w).max() <= 0.05), "std_gt_0.5": bool(w.std() > 0.5)}
@@ -543,9 +528,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _lstm_bias() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     k = keras.layers.LSTM(4)
     k(np.zeros((1, 2, 3), np.float32))
     t = torch.nn.LSTM(3, 4)
@@ -570,9 +555,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _lstm_forget_bias() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     k = keras.layers.LSTM(2)
     k(np.zeros((1, 2, 3), np.float32))
     t = torch.nn.LSTM(3, 2)
@@ -598,12 +583,12 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _gru_gate_order() -> dict:
     """Only the FIRST gate block sees the input (weight 20: that gate saturates to 1); the candidate gets weight 1.
     Keras' first block is the update gate z: h = z*h0 + (1-z)*cand = h0 = 0. Torch's is the reset gate r:
     h = (1-z)*tanh(1) with z = sigmoid(0) = 0.5, i.e. 0.3808."""
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     kernel = np.array([[20.0, 0.0, 1.0]], np.float32)  # one input, one unit; blocks (gate1, gate2, candidate)
     k = keras.layers.GRU(1)
     k(np.zeros((1, 1, 1), np.float32))
@@ -636,13 +621,13 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _gru_reset_after() -> dict:
     """One GRU step from h0 = 1 with x = 0: every weight 0 except the recurrent candidate weight 1 and a candidate
     bias 1 (Keras reset_after=True and torch: the recurrent one, b_hn). Both gates are sigmoid(0) = 0.5, so
     h1 = 0.5*n + 0.5*h0 shows where the reset gate acts: r*(W_hn h + b_hn) gives n = tanh(0.5*(1 + 1)) = tanh(1),
     h1 = 0.8807971; (W_hn (r*h)) + b gives n = tanh(0.5 + 1) = tanh(1.5), h1 = 0.9525741."""
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x, h0 = np.zeros((1, 1, 1), np.float32), np.ones((1, 1), np.float32)
     recurrent = np.array([[0.0, 0.0, 1.0]], np.float32)  # Keras blocks [z | r | h]: only the candidate's
 
@@ -699,9 +684,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _softmax_implicit_dim() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([[[0.0, 1.0]], [[0.0, 1.0]]], np.float32)  # (2, 1, 2): axis 0 and axis -1 give different results
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch warns that the implicit dim choice is deprecated
@@ -727,10 +712,10 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _norm_cancellation() -> dict:
     """A constant input normalises to exactly beta (0.1); how close each framework gets shows its formula."""
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     beta = keras.initializers.Constant(0.1)
     x1, x2 = np.array([[100.0]], np.float32), np.array([[100.0], [100.0]], np.float32)
     kl, kb = keras.layers.LayerNormalization(epsilon=1e-5, beta_initializer=beta), keras.layers.BatchNormalization(
@@ -769,9 +754,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _elu_near_zero() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.array([-1e-4, -1e-6], np.float32)  # expm1: -9.9995e-05, -9.999995e-07
     t = torch.from_numpy(x)
     return {"tf": {"elu": keras.activations.elu(x).numpy().tolist(), "selu": keras.activations.selu(x).numpy().tolist()},
@@ -801,9 +786,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _dropout_scaling() -> dict:
-    torch, keras = _frameworks()
+    torch, keras = frameworks()
     x = np.ones((1, 1000), np.float32)
     y_tf = keras.layers.Dropout(0.5)(x, training=True).numpy()
     y_t = torch.nn.Dropout(0.5).train()(torch.from_numpy(x)).numpy()
@@ -826,9 +811,9 @@ ENTRIES.add(KnownDifference(
 ))
 
 
-@_no_grad
+@no_grad
 def _bn_counts():
-    t, k = _frameworks()
+    t, k = frameworks()
     bn = k.layers.BatchNormalization()
     bn.build((None, 4))
     tbn = t.nn.BatchNorm1d(4)

@@ -13,21 +13,12 @@ import numpy as np
 from .. import runtime
 from ..registry import Registry
 from .entry import REGISTRY, ByPlatform, KnownDifference, Unsupported
-from .witness_tools import child_env, dtype_or_error
+from .witness_tools import attempt as _attempt, child_env, dtype_or_error
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
 
 NAN, INF = float("nan"), float("inf")
-
-
-def _attempt(fn):
-    """fn() normalised, or 'raises <ExceptionType>' when it raises (both frameworks' errors are part of the API)."""
-    try:
-        out = fn()
-    except Exception as exc:  # noqa: BLE001 - the type of error is the observation
-        return f"raises {type(exc).__name__}"
-    return out
 
 
 def _dtype(x) -> str:
@@ -125,7 +116,8 @@ ENTRIES.add(KnownDifference(
              "no dot product. Found by the zero-sign check of tests/test_ops.py (einsum, tensordot, conv over "
              "one term)",
     mapping="add 0.0 to the result where the sign of a zero matters",
-    applies_to=("op:matmul", "op:einsum", "op:tensordot", "op:conv1d", "op:conv2d"),
+    applies_to=("op:matmul", "op:einsum", "op:tensordot", "op:conv1d", "op:conv2d",
+                "op:scaled_dot_product_attention"),  # its weighted sum of v: tf.einsum in Keras' TF backend
     zero_signs=frozenset(),  # the ops' records say why the reference's sign is no authority
 ))
 

@@ -13,9 +13,10 @@ import numpy as np
 from .. import runtime
 from ..registry import Registry
 from .entry import REGISTRY, KnownDifference
+from .witness_tools import ROUNDED, rounded as _r
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
-ROUNDED = 2e-6  # slack of observations rounded to 6 decimals (`_r`); entries observing defaults are exact (atol=0.0)
+# atol=ROUNDED: observations rounded to 6 decimals (`_r`); entries observing defaults are exact (atol=0.0)
 
 
 LR_EVIDENCE_K = "keras/src/optimizers/{}.py (Keras 3.15 source: __init__ defaults and update_step)"
@@ -27,11 +28,6 @@ def _sources(module) -> str:
     (keras, torch) pair of stems)."""
     keras_mod, torch_mod = module if isinstance(module, tuple) else (module, module)
     return f"{LR_EVIDENCE_K.format(keras_mod)}; {LR_EVIDENCE_T.format(torch_mod)}"
-
-
-def _r(x, digits=6):
-    """Round observations so float32 noise in the last digits does not make an entry stale."""
-    return np.round(np.asarray(x, np.float64), digits).tolist()
 
 
 def _kl():

@@ -78,6 +78,9 @@ class LayerKind(Record):
     # random specs (equivalence.strategies_spec)
     strategy: Callable  # (draw, input shape, slot, tag) -> drawn arguments valid for that input
     slots: tuple[str, ...]  # the places of the random model families this kind may be drawn for
+    # masks (Keras' mask_zero): (l, [input carries a mask]) -> whether its output carries one; None: the kind
+    # ignores masks, so a masked input is a SpecError (equivalence.layer_kinds.sequence.masked_nodes)
+    mask: Callable[[LayerSpec, list[bool]], bool] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
@@ -91,6 +94,7 @@ class LayerKind(Record):
         problems = [f"{h} is not callable" for h in HOOKS if not callable(getattr(self, h))]
         problems += [f"torch_flat_order {self.torch_flat_order!r} not in {FLAT_ORDERS}"] * (
             self.torch_flat_order not in FLAT_ORDERS)
+        problems += ["mask is neither None nor callable"] * (self.mask is not None and not callable(self.mask))
         return problems + [f"args[{a!r}] is not an Arg" for a, v in self.args.items() if not isinstance(v, Arg)]
 
 

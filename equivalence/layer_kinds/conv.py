@@ -1,8 +1,13 @@
-"""conv1d / conv2d: keras.layers.Conv1D/Conv2D <-> torch.nn.Conv1d/Conv2d, with TF's 'same' padding exactly.
+"""conv1d / conv2d / conv3d: keras.layers.Conv1D/2D/3D <-> torch.nn.Conv1d/2d/3d, with TF's 'same' padding exactly.
 
-Canonical kernels are Keras' (k..., in/groups, out); torch's are (out, in/groups, k...). torch takes rank-3 input
-as (N, C, L), so a Conv1d is wrapped in permutes from and back to (N, L, C). TF's 'same' split puts the odd pixel
-after: symmetric pads go into the torch layer's own `padding`, asymmetric ones into an explicit F.pad.
+Args: filters, kernel_size (required), strides (1), padding ('valid'), dilation (1), groups (1), activation
+('linear'), use_bias (True); window arguments are an int or a tuple of one per spatial axis.
+Canonical kernels are Keras' (k..., in/groups, out) (conv3d: DHWIO); torch's are (out, in/groups, k...) (OIDHW).
+torch takes rank-3 input as (N, C, L), so a Conv1d is wrapped in permutes from and back to (N, L, C). Rank-5 maps
+stay channels-last (NDHWC) between the layers of a spec-built torch model (the sides convert rank-4 maps only):
+a Conv3d is wrapped in permutes to NCDHW and back, and a Flatten of its output is in canonical order.
+TF's 'same' split puts the odd pixel after: symmetric pads go into the torch layer's own `padding`, asymmetric
+ones into an explicit F.pad.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from .. import runtime
 from . import linear
 from .base import (CANONICAL, Arg, LayerKind, REQUIRED, SpecError, boolean, need_rank, padding,
                     positive_int, positive_int_or_pair, reject)
-from .geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
+from .geometry import as_list, conv_out, ntuple, pair, tf_pads, torch_pads, windows, windows_nd
 from .mapping import Axes, Map, Weight, glorot, small
 from .torchnn import CHANNELS_FIRST, modules
 from .activation import ACTIVATIONS, activation_name, keras_activation, torch_act
@@ -34,16 +39,38 @@ def conv2d(x, kernel, bias, *, strides, dilation, padding, groups):
     return out if bias is None else out + bias
 
 
+def conv3d(x, kernel, bias, *, strides, dilation, padding, groups):
+    """NDHWC conv with DHWIO kernel, grouped (as conv2d)."""
+    ks, cin_g, cout = kernel.shape[:3], kernel.shape[3], kernel.shape[4]
+    pad = tf_pads(x.shape[1:4], ks, strides, dilation, padding)
+    cout_g = cout // groups
+    out = None
+    for offset, view in windows_nd(x, ks, strides, dilation, pad, 0.0):
+        parts = [view[..., g * cin_g:(g + 1) * cin_g] @ kernel[offset][:, g * cout_g:(g + 1) * cout_g]
+                 for g in range(groups)]
+        term = np.concatenate(parts, axis=-1)
+        out = term if out is None else out + term
+    return out if bias is None else out + bias
+
+
+_DIMS = {"conv1d": 1, "conv2d": 2, "conv3d": 3}
+_TO_TORCH = {1: (2, 1, 0), 2: (3, 2, 0, 1), 3: (4, 3, 0, 1, 2)}  # (k..., in/g, out) -> (out, in/g, k...)
+_CHANNELS_FIRST_3D = dict(to_cf=(0, 4, 1, 2, 3), from_cf=(0, 2, 3, 4, 1))  # NDHWC <-> NCDHW around the Conv3d
+
+
 def _dims(l) -> int:
-    return 1 if l.kind == "conv1d" else 2
+    return _DIMS[l.kind]
 
 
 def _window(l) -> tuple[int, ...]:
-    return (l["kernel_size"],) if _dims(l) == 1 else pair(l["kernel_size"])
+    return ntuple(l["kernel_size"], _dims(l))
 
 
 def pre(l, x, w):
     """Output BEFORE the activation (a conv1d is a conv2d over a height-1 map)."""
+    if _dims(l) == 3:
+        return conv3d(x, w["kernel"], w.get("bias"), strides=ntuple(l["strides"], 3),
+                      dilation=ntuple(l["dilation"], 3), padding=l["padding"], groups=l["groups"])
     if _dims(l) == 2:
         return conv2d(x, w["kernel"], w.get("bias"), strides=pair(l["strides"]), dilation=pair(l["dilation"]),
                       padding=l["padding"], groups=l["groups"])
@@ -57,14 +84,14 @@ def fan_in(l, x):
 
 
 def _check(l):
-    if max(as_list(l["strides"], 2)) > 1 and max(as_list(l["dilation"], 2)) > 1:
+    if max(as_list(l["strides"], 1)) > 1 and max(as_list(l["dilation"], 1)) > 1:
         reject(l, "strides > 1 with dilation > 1 is not supported by Keras (TF) convs")
 
 
 def _shape(l, ins):
     x, n = ins[0], _dims(l)
     need_rank(l, x, n + 2)
-    ks, st, dl = ((l[a],) if n == 1 else pair(l[a]) for a in ("kernel_size", "strides", "dilation"))
+    ks, st, dl = (ntuple(l[a], n) for a in ("kernel_size", "strides", "dilation"))
     cin, groups = x[-1], l["groups"]
     if cin % groups or l["filters"] % groups:
         raise SpecError(f"groups={groups} must divide both input channels ({cin}) and filters ({l['filters']})")
@@ -81,7 +108,7 @@ def _params(l, x):
 
 def _keras(l, x):
     L = runtime.keras().layers
-    return (L.Conv1D if _dims(l) == 1 else L.Conv2D)(
+    return {1: L.Conv1D, 2: L.Conv2D, 3: L.Conv3D}[_dims(l)](
         l["filters"], l["kernel_size"], strides=l["strides"], padding=l["padding"], dilation_rate=l["dilation"],
         groups=l["groups"], activation=keras_activation(l["activation"]), use_bias=l["use_bias"], name=l.name)
 
@@ -90,9 +117,10 @@ def _torch(l, x):
     nn, n = runtime.torch().nn, _dims(l)
     ks, st, dl = (as_list(l[a], n) for a in ("kernel_size", "strides", "dilation"))
     sym, pad = torch_pads(x[:-1], ks, st, dl, l["padding"])
-    core = (nn.Conv1d if n == 1 else nn.Conv2d)(x[-1], l["filters"], ks, stride=st, padding=sym, dilation=dl,
-                                                 groups=l["groups"], bias=l["use_bias"])
-    return modules().Wrap(core, pad=pad, act=torch_act(l["activation"], n + 2), **(CHANNELS_FIRST if n == 1 else {}))
+    core = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[n](x[-1], l["filters"], ks, stride=st, padding=sym,
+                                                         dilation=dl, groups=l["groups"], bias=l["use_bias"])
+    layout = {1: CHANNELS_FIRST, 2: {}, 3: _CHANNELS_FIRST_3D}[n]
+    return modules().Wrap(core, pad=pad, act=torch_act(l["activation"], n + 2), **layout)
 
 
 def _draw2d(draw, x, slot, tag):
@@ -131,7 +159,7 @@ def _kind(name: str, keras: str, torch: str, notes: str, size_check, strategy, s
                   groups=Arg(1, positive_int), activation=Arg("linear", activation_name),
                   use_bias=Arg(True, boolean)),
         merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=_check, shape=_shape, params=_params,
-        torch_params=(Map("kernel", "weight", Axes((2, 1, 0) if name == "conv1d" else (3, 2, 0, 1))),
+        torch_params=(Map("kernel", "weight", Axes(_TO_TORCH[_DIMS[name]])),
                       Map("bias", "bias")),
         keras_layer=_keras, torch_module=_torch,
         forward=linear.forward(pre), depth=linear.depth(fan_in, "filters"), bound=linear.bound(pre, fan_in),
@@ -146,3 +174,26 @@ CONV1D = _kind("conv1d", "keras.layers.Conv1D", "torch.nn.Conv1d",
 CONV2D = _kind("conv2d", "keras.layers.Conv2D", "torch.nn.Conv2d",
                "HWIO -> OIHW; 'same' = symmetric torch padding, or F.pad(after >= before) when asymmetric",
                positive_int_or_pair, _draw2d, ())
+
+
+def positive_int_or_triple(kind: str, arg: str, v) -> str | None:
+    ok = (isinstance(v, int) and v >= 1) or (isinstance(v, (tuple, list)) and len(v) == 3
+                                             and all(isinstance(i, int) and i >= 1 for i in v))
+    return None if ok else f"{arg} must be a positive integer (or a triple), got {v!r}"
+
+
+def _draw3d(draw, x, slot, tag):
+    """Tiny volumes: a 'valid' kernel never exceeds the smallest side, stride 1 or 2, no dilation."""
+    from hypothesis import strategies as st
+
+    pad = draw(st.sampled_from(["valid", "same"]), label=f"padding{tag}")
+    k = draw(st.integers(1, min(2, *x[:3]) if pad == "valid" else 3), label=f"kernel{tag}")
+    groups = draw(st.sampled_from([g for g in (1, x[3]) if x[3] % g == 0]), label=f"groups{tag}")
+    return dict(filters=groups * draw(st.integers(1, 2), label=f"filters_per_group{tag}"), kernel_size=k,
+                strides=draw(st.integers(1, 2), label=f"strides{tag}"), padding=pad, groups=groups,
+                activation=draw(st.sampled_from(ACTIVATIONS), label=f"act{tag}"))
+
+
+CONV3D = _kind("conv3d", "keras.layers.Conv3D", "torch.nn.Conv3d",
+               "DHWIO -> OIDHW; NDHWC permuted to NCDHW around the torch conv; 'same' as conv2d (F.pad when "
+               "asymmetric)", positive_int_or_triple, _draw3d, ())

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def ntuple(v, n: int) -> tuple[int, ...]:
+    """An int or an n-sequence as an n-tuple of ints (the window arguments of the 1-, 2- and 3-D kinds)."""
+    return (int(v),) * n if isinstance(v, int) else tuple(int(i) for i in v)
+
+
 def pair(v) -> tuple[int, int]:
     """An int or a 2-sequence as a pair of ints (kernel_size, strides, dilation, pool_size of the 2-D kinds)."""
     return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
@@ -43,7 +48,7 @@ def torch_pads(hw, ks, st, dl, padding: str):
 def tf_pads(hw, ks, st, dl, padding: str):
     """np.pad widths (before, after) per spatial axis for TF's padding."""
     if padding == "valid":
-        return ((0, 0), (0, 0))
+        return ((0, 0),) * len(hw)
     return tuple(same_pads(n, k, s, d) for n, k, s, d in zip(hw, ks, st, dl))
 
 
@@ -56,3 +61,39 @@ def windows(x: np.ndarray, ks, st, dl, pad, fill: float):
         for b in range(ks[1]):
             r, c = a * dl[0], b * dl[1]
             yield (a, b), xp[:, r:r + st[0] * (ho - 1) + 1:st[0], c:c + st[1] * (wo - 1) + 1:st[1], :]
+
+
+def windows_nd(x: np.ndarray, ks, st, dl, pad, fill: float):
+    """`windows` for any number of spatial axes (N, *spatial, C): (kernel offset tuple, strided view)."""
+    import itertools
+
+    xp = np.pad(x, ((0, 0), *pad, (0, 0)), constant_values=fill)
+    outs = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp.shape[1:-1], ks, st, dl)]
+    for offset in itertools.product(*(range(k) for k in ks)):
+        index = tuple(slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(offset, dl, st, outs))
+        yield offset, xp[(slice(None), *index)]
+
+
+# ------------------------------------------------------------------------------------------ transposed convolution
+def transpose_out(n: int, k: int, s: int, padding: str) -> int:
+    """Keras' Conv2DTranspose output length (output_padding=None): 'same' n*s, 'valid' n*s + max(k - s, 0)."""
+    return n * s if padding == "same" else n * s + max(k - s, 0)
+
+
+def transpose_crop(k: int, s: int, padding: str) -> int:
+    """How many leading rows of the full transposed output ((n-1)*s + k long) Keras drops: TF runs the gradient of
+    a conv with that padding, whose 'same' split puts the odd pixel AFTER, so (k - s)//2 before, the rest after."""
+    return max(k - s, 0) // 2 if padding == "same" else 0
+
+
+def transpose_torch(k: int, s: int, padding: str) -> tuple[int, int, int]:
+    """(padding, output_padding, rows to crop at the end) that make torch's ConvTranspose reproduce Keras' output.
+
+    torch's length is (n-1)*s + k - 2p + op, cropping p rows at BOTH ends and adding op at the end: p = the
+    leading crop, op = s - k + 2p. 'same' with k - s odd and positive needs op = -1: torch cannot, so
+    ConvTranspose(padding=p) is followed by dropping the last row. ('same' k=3 s=2: p=0 and crop 1, NOT the
+    common padding=1, output_padding=1, which keeps the last row and drops the first.)
+    """
+    p = transpose_crop(k, s, padding)
+    op = transpose_out(1, k, s, padding) - (k - 2 * p)  # n = 1; op is independent of n
+    return (p, op, 0) if op >= 0 else (p, 0, -op)

@@ -149,25 +149,48 @@ class Flat(Step):
 
 
 @dataclasses.dataclass(frozen=True)
-class Map:
-    """canonical parameter -> torch parameter(s) through steps; a Map whose side is absent (no bias) is skipped."""
+class Depthwise(Step):
+    """A depthwise kernel's last two axes (C, m) merged into one group axis of C*m output channels, c*m + j:
+    Keras' (kh, kw, C, m) -> (kh, kw, 1, C*m), the grouped-conv HWIO layout that Axes((3, 2, 0, 1)) turns into
+    torch's (C*m, 1, kh, kw); back through the canonical shape."""
 
     canonical: str
+
+    def to(self, a, site):
+        return a.reshape(*a.shape[:-2], 1, a.shape[-2] * a.shape[-1])
+
+    def back(self, a, site):
+        return a.reshape(site.shapes[self.canonical])
+
+
+@dataclasses.dataclass(frozen=True)
+class Map:
+    """canonical parameter(s) -> torch parameter(s) through steps; a Map whose side is absent (no bias) is skipped.
+
+    Several canonical names (a tuple) are packed into torch's one tensor: the steps get and give a tuple of them
+    (attention's per-head query/key/value kernels -> torch's in_proj_weight)."""
+
+    canonical: str | tuple[str, ...]
     torch: tuple[str, ...]
     steps: tuple[Step, ...]
 
-    def __init__(self, canonical: str, torch: str | tuple[str, ...], *steps: Step):
-        object.__setattr__(self, "canonical", canonical)
+    def __init__(self, canonical: str | tuple[str, ...], torch: str | tuple[str, ...], *steps: Step):
+        object.__setattr__(self, "canonical", canonical if isinstance(canonical, str) else tuple(canonical))
         object.__setattr__(self, "torch", (torch,) if isinstance(torch, str) else tuple(torch))
         object.__setattr__(self, "steps", steps)
+
+    @property
+    def canonicals(self) -> tuple[str, ...]:
+        """The canonical names this Map reads (one, or the several it packs)."""
+        return (self.canonical,) if isinstance(self.canonical, str) else self.canonical
 
 
 def to_torch(maps, w: dict[str, np.ndarray], site: Site) -> dict[str, np.ndarray]:
     out = {}
     for m in maps:
-        if m.canonical not in w:
+        if not all(n in w for n in m.canonicals):
             continue
-        a = w[m.canonical]
+        a = w[m.canonical] if isinstance(m.canonical, str) else tuple(w[n] for n in m.canonical)
         for step in m.steps:
             a = step.to(a, site)
         out.update(zip(m.torch, a if len(m.torch) > 1 else (a,)))
@@ -182,5 +205,5 @@ def from_torch(maps, t: dict[str, np.ndarray], site: Site) -> dict[str, np.ndarr
         a = tuple(t[n] for n in m.torch) if len(m.torch) > 1 else t[m.torch[0]]
         for step in reversed(m.steps):
             a = step.back(a, site)
-        out[m.canonical] = a
+        out.update(zip(m.canonicals, (a,) if isinstance(m.canonical, str) else a))
     return out

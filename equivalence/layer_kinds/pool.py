@@ -1,4 +1,4 @@
-"""max_pool2d / avg_pool2d / global_avg_pool2d on NHWC maps (NCHW in torch).
+"""max_pool2d / avg_pool2d / global_avg_pool2d on NHWC maps (NCHW in torch); max_pool3d on NDHWC volumes.
 
 TF's 'same' pooling pads with -inf for max and averages the real pixels only: torch's own `padding` does both
 when it is symmetric and at most half the window; otherwise an explicit F.pad (-inf) for max, and for average a
@@ -15,7 +15,8 @@ from .. import runtime
 from ..tolerances import ACC_FACTOR
 from .base import (CANONICAL, Arg, LayerKind, SpecError, depth_one, draws_nothing, need_rank, no_check, no_params,
                     optional, padding, positive_int_or_pair, scale_unchanged)
-from .geometry import as_list, conv_out, pair, tf_pads, torch_pads, windows
+from .conv import positive_int_or_triple
+from .geometry import as_list, conv_out, ntuple, pair, tf_pads, torch_pads, windows, windows_nd
 from .torchnn import lambda_module, modules
 from .activation import U
 
@@ -155,3 +156,61 @@ GLOBAL_AVG_POOL2D = LayerKind(
     scale=scale_unchanged, strategy=draws_nothing, slots=("cnn_head",),
 )
 
+
+
+# ------------------------------------------------------------------------------------------------ max_pool3d
+def max_pool3d(x, pool_size, strides, padding):
+    """Max over each (d, h, w) window of NDHWC `x`; TF's 'same' padding never wins (-inf)."""
+    ks, st = ntuple(pool_size, 3), ntuple(strides or pool_size, 3)
+    pad = tf_pads(x.shape[1:4], ks, st, (1, 1, 1), padding)
+    return np.max([v for _, v in windows_nd(x, ks, st, (1, 1, 1), pad, -np.inf)], axis=0)
+
+
+def _pool3d_shape(l, ins):
+    x = ins[0]
+    need_rank(l, x, 5)
+    ps, st = ntuple(l["pool_size"], 3), ntuple(l["strides"] or l["pool_size"], 3)
+    out = tuple(conv_out(n, kk, s, 1, l["padding"]) for n, kk, s in zip(x[:3], ps, st))
+    if min(out) < 1:
+        raise SpecError(f"pool {ps} with 'valid' padding does not fit the input {x[:3]}")
+    return (*out, x[3])
+
+
+def _pool3d_torch(l, x):
+    """nn.MaxPool3d between permutes NDHWC -> NCDHW -> NDHWC (rank-5 maps stay channels-last between layers,
+    see conv.py); its own padding where symmetric and at most half the window, else F.pad with -inf."""
+    nn = runtime.torch().nn
+    ks, st = list(ntuple(l["pool_size"], 3)), list(ntuple(l["strides"] or l["pool_size"], 3))
+    sym, pad = torch_pads(x[:-1], ks, st, [1, 1, 1], l["padding"])
+    layout = dict(to_cf=(0, 4, 1, 2, 3), from_cf=(0, 2, 3, 4, 1))
+    if pad is None and all(2 * s <= kk for s, kk in zip(sym, ks)):
+        return modules().Wrap(nn.MaxPool3d(ks, st, padding=sym), **layout)
+    pad = pad or tuple(v for p in reversed(sym) for v in (p, p))
+    return modules().Wrap(nn.MaxPool3d(ks, st), pad=pad, pad_value=float("-inf"), **layout)
+
+
+def _pool3d_draw(draw, x, slot, tag):
+    from hypothesis import strategies as st
+
+    pad = draw(st.sampled_from(["valid", "same"]), label=f"pool_padding{tag}")
+    size = draw(st.integers(1, 2), label=f"pool{tag}")
+    return dict(pool_size=min(size, *x[:3]) if pad == "valid" else size, strides=draw(st.integers(1, 2)),
+                padding=pad)
+
+
+MAX_POOL3D = LayerKind(
+    name="max_pool3d", keras="keras.layers.MaxPooling3D", torch="torch.nn.MaxPool3d",
+    notes="NDHWC permuted to NCDHW around the torch pool; 'same' pads with -inf (F.pad when asymmetric)",
+    args=dict(pool_size=Arg(2, positive_int_or_triple), strides=Arg(None, optional(positive_int_or_triple)),
+              padding=Arg("valid", padding)),
+    merge=False, reads_ids=False, torch_flat_order=CANONICAL, check=no_check, shape=_pool3d_shape,
+    params=no_params, torch_params=(),
+    keras_layer=lambda l, x: runtime.keras().layers.MaxPooling3D(pool_size=l["pool_size"], strides=l["strides"],
+                                                                  padding=l["padding"], name=l.name),
+    torch_module=_pool3d_torch,
+    forward=lambda l, args, w, training, trace: max_pool3d(args[0], l["pool_size"], l["strides"], l["padding"]),
+    depth=depth_one,
+    bound=lambda l, args, errs, y, w, values, training: max_pool3d(errs[0], l["pool_size"], l["strides"],
+                                                                   l["padding"]),
+    scale=scale_unchanged, strategy=_pool3d_draw, slots=("cnn3d",),
+)

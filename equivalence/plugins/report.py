@@ -4,6 +4,10 @@ What it records is described in equivalence/report/schema.py. It collects on the
 ``pytest_runtest_logreport``: under pytest-xdist the measurements this plugin attaches to
 ``item.user_properties`` travel with each TestReport from the workers to the controller.
 
+Per case, beside the measurements: the bitwise fingerprint of each side's result of each comparison
+(``equivalence.fingerprint``, collected by the same recorder). At session end, when ``equivalence.api_surface``
+exists, its ``snapshot()`` (every public layer/loss/optimizer's signature and config, per framework).
+
 The platform (``equivalence.platform.observed()``: CPU, vector ISA, the kernels TF and torch decided on, BLAS,
 threads) is recorded on the controller at session end: the workers run with its environment on its CPU.
 
@@ -31,6 +35,7 @@ from typing import Any
 import pytest
 
 MEASUREMENTS_KEY = "equivalence_measurements"  # attached by pytest_runtest_call below (list of Comparison.record())
+FINGERPRINTS_KEY = "equivalence_fingerprints"  # attached beside it: equivalence.fingerprint.Fingerprints.rows()
 OBSERVED_KEY = "equivalence_observed"  # {"id": entry id, "observed": {"tf": ..., "torch": ...}}
 REPRODUCES_TEST = "test_difference_reproduces["  # tests/test_differences.py, parametrized by entry id
 SUITE_FAMILIES = ("ops", "layers", "losses", "grads", "optim", "catalogue", "gotcha", "meta")  # a test's family
@@ -58,7 +63,9 @@ def pytest_runtest_call(item):
             return (yield)
         finally:
             if measurements:
-                item.user_properties.append((MEASUREMENTS_KEY, measurements))
+                item.user_properties.append((MEASUREMENTS_KEY, list(measurements)))
+            if measurements.fingerprints:
+                item.user_properties.append((FINGERPRINTS_KEY, measurements.fingerprints.rows()))
 
 
 def pytest_configure(config):
@@ -148,6 +155,8 @@ class ReportCollector:
         for name, value in report.user_properties:
             if name == MEASUREMENTS_KEY:
                 case["measurements"] = aggregate(value)
+            elif name == FINGERPRINTS_KEY:
+                case["fingerprints"] = value
             elif name == OBSERVED_KEY:
                 self.observed[value["id"]] = value["observed"]
 
@@ -160,7 +169,7 @@ class ReportCollector:
         catalogue = observe_catalogue(self.observed, self.reproduced)
         report = schema.build(versions=runtime.versions(), hypothesis_profile=settings.get_current_profile_name(),
                               platform=platform_record(), cases=self.cases, catalogue=catalogue,
-                              run=self._run_metadata(int(exitstatus)))
+                              run=self._run_metadata(int(exitstatus)), api_surface=api_surface_record())
         schema.write(report, self.path)
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -181,6 +190,24 @@ def platform_record() -> dict[str, Any]:
     from equivalence import platform as _platform
 
     return _platform.observed()
+
+
+def api_surface_record() -> dict[str, Any]:
+    """`equivalence.api_surface.snapshot()` (per framework, per public layer/loss/optimizer: signature and
+    get_config()) when that module exists, else {} (the report then has no API surface and `diff` says so). A
+    snapshot that raises is recorded as {"error": "<exception>"} rather than losing the whole report."""
+    import importlib
+
+    try:
+        module = importlib.import_module("equivalence.api_surface")
+    except ModuleNotFoundError as exc:
+        if exc.name != "equivalence.api_surface":
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {}
+    try:
+        return module.snapshot()
+    except Exception as exc:  # noqa: BLE001 - the report must still be written; the error is recorded
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def observe_catalogue(observed_in_run: dict[str, Any], reproduced: set[str] = frozenset()) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,10 @@
 
 What changed between two run reports (typically the same suite under framework version A and version B): cases
 that began or stopped failing, catalogue entries whose observed behaviour changed (a difference that appeared,
-vanished or moved), and measured errors that grew by more than ``--factor``.
+vanished or moved), and measured errors that grew by more than ``--factor``; then, listed only (never a reason to
+exit 1): every output whose bits changed at all (the case fingerprints, ``equivalence.fingerprint``, and the
+catalogue's observed values), per family and side with the largest ulp change first, and every changed signature or
+default of the frameworks' public API (the reports' ``api_surface``, when recorded).
 
 When the reports come from different platforms (``equivalence.platform.IDENTITY``: CPU, vector ISA, TF's oneDNN,
 torch's CPU capability, oneDNN's ISA, BLAS, OS, architecture), it warns, naming the fields (A -> B), and marks every
@@ -67,6 +70,46 @@ class EntryChange:
     after: Any
 
 
+@dataclasses.dataclass(frozen=True)
+class BitChange:
+    """One output whose bits differ between the reports (fingerprint sha, or a catalogue entry's observed value)."""
+
+    nodeid: str  # the case, or 'catalogue:<entry id>'
+    family: str
+    key: str  # '<what>: <label>' (a fingerprint row), or the entry id
+    side: str  # 'tf', 'torch', 'reference' or the comparison's label
+    kind: str  # 'changed' | 'only in A' | 'only in B'
+    ulp: int | None  # max ulp change over the sample (None: not comparable: dtype, shape or count changed)
+    exact: bool  # ulp is over every element (else a lower bound from the sample)
+
+    @property
+    def ulp_text(self) -> str:
+        if self.kind != "changed":
+            return "-"
+        if self.ulp is None:
+            return "n/a (dtype/shape/count)"
+        if not self.exact:
+            return f">={max(self.ulp, 1)}"
+        return str(self.ulp) if self.ulp else "0 (zero sign / NaN bits)"
+
+    @property
+    def order(self) -> tuple:
+        """Sort key: largest ulp change first (not comparable first of all), then family, side, case."""
+        size = math.inf if self.ulp is None or self.kind != "changed" else self.ulp
+        return (-size, self.family, self.side, self.nodeid, self.key)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiChange:
+    """One public-API item (signature, default, config value) whose recorded value differs."""
+
+    side: str
+    item: str  # path in the snapshot: 'keras/layers/Dense/signature'
+    kind: str  # 'changed' | 'added' | 'removed'
+    before: Any
+    after: Any
+
+
 @dataclasses.dataclass
 class ReportDiff:
     """Everything `diff` found; `regressions` says why it exits 1."""
@@ -85,6 +128,9 @@ class ReportDiff:
     warnings: list[str] = dataclasses.field(default_factory=list)
     # 'field: A -> B' per platform identity field that differs (empty: same platform, or one of them unknown)
     platform_changes: list[str] = dataclasses.field(default_factory=list)
+    bits: list[BitChange] = dataclasses.field(default_factory=list)  # listed only: never a regression
+    api: list[ApiChange] = dataclasses.field(default_factory=list)  # listed only: never a regression
+    notes: list[str] = dataclasses.field(default_factory=list)  # why bits/api may be incomplete
 
     @property
     def regressions(self) -> list[str]:
@@ -122,7 +168,142 @@ def diff_reports(a: dict, b: dict, factor: float = DEFAULT_FACTOR, floor: float 
             _compare_errors(nodeid, ca["measurements"], cb["measurements"], d)
     d.grew.sort(key=lambda g: -g.ratio)
     d.shrank.sort(key=lambda g: g.ratio)
+    d.bits = diff_fingerprints(a, b) + diff_catalogue_bits(a["catalogue"], b["catalogue"])
+    d.bits.sort(key=lambda c: c.order)
+    d.api = diff_api_surface(a.get("api_surface") or {}, b.get("api_surface") or {})
+    d.notes = completeness_notes(a, b)
+    refs = [c for c in d.bits if c.side == "reference" and c.kind == "changed"]
+    if refs:
+        d.notes.append(f"{len(refs)} float64 reference output(s) changed bits: the references are NumPy's, so the "
+                       "inputs differ between the reports (other Hypothesis draws: a NumPy or Hypothesis change, or a "
+                       "framework on PYTHONPATH outside a site-packages folder, whose literals Hypothesis mines; see "
+                       "docs/upgrades.md) and other changes may follow from that")
     return d
+
+
+def completeness_notes(a: dict, b: dict, names: tuple[str, str] = ("A", "B")) -> list[str]:
+    """Why the bitwise or API sections may miss changes: a report older than fingerprints, or without a snapshot."""
+    notes = []
+    old = [n for n, r in zip(names, (a, b)) if r.get("schema_version", schema.SCHEMA_VERSION) < 3]
+    if old:
+        notes.append(f"{' and '.join(old)} recorded no fingerprints (schema version < 3): outputs whose bits changed "
+                     "are listed only for the catalogue")
+    surf = [bool(a.get("api_surface")), bool(b.get("api_surface"))]
+    if any(surf) and not all(surf):
+        missing = names[surf.index(False)]
+        notes.append(f"{missing} recorded no API surface (equivalence.api_surface was absent), so API changes "
+                     "cannot be listed")
+    return notes
+
+
+def diff_fingerprints(a: dict, b: dict) -> list[BitChange]:
+    """Every fingerprint row (case x output x side) whose sha differs, or that only one report has, for the cases
+    both reports ran with the same outcome-independent key (cases only in one report are listed elsewhere)."""
+    from ..fingerprint import ulp_change
+
+    if min(a.get("schema_version", schema.SCHEMA_VERSION), b.get("schema_version", schema.SCHEMA_VERSION)) < 3:
+        return []  # one report predates fingerprints: every row would look new (completeness_notes says so)
+    out = []
+    for nodeid in sorted(set(a["cases"]) & set(b["cases"])):
+        ca, cb = a["cases"][nodeid], b["cases"][nodeid]
+        fa, fb = ca.get("fingerprints") or {}, cb.get("fingerprints") or {}
+        if not fa and not fb:
+            continue
+        family = cb["family"]
+        for key in sorted(set(fa) | set(fb)):
+            ra, rb = fa.get(key), fb.get(key)
+            if ra is not None and rb is not None:
+                if ra["sha"] == rb["sha"]:
+                    continue
+                ulp, exact = ulp_change(ra, rb)
+                out.append(BitChange(nodeid, family, key, rb["side"], "changed", ulp, exact))
+            else:
+                row = ra or rb
+                out.append(BitChange(nodeid, family, key, row["side"], "only in A" if rb is None else "only in B",
+                                     None, False))
+    return out
+
+
+def diff_catalogue_bits(cat_a: dict, cat_b: dict) -> list[BitChange]:
+    """Every catalogue entry whose observed value on one side changed at all (the behaviour diff compares with the
+    entry's slack; this one bitwise). The ulp figure is over the numbers of the value, in float32 when every number
+    of both values is a float32, else float64; None when the values are not the same shape of numbers."""
+    out = []
+    for entry_id in sorted(set(cat_a) & set(cat_b)):
+        oa, ob = cat_a[entry_id]["observed"], cat_b[entry_id]["observed"]
+        if oa is None or ob is None:
+            continue
+        for side in ("tf", "torch"):
+            va, vb = oa.get(side), ob.get(side)
+            if schema.dumps({"v": va}) == schema.dumps({"v": vb}):
+                continue
+            ulp, exact = _value_ulp(va, vb)
+            out.append(BitChange(f"catalogue:{entry_id}", "catalogue", entry_id, side, "changed", ulp, exact))
+    return out
+
+
+def _numbers(v: Any) -> list[float] | None:
+    if isinstance(v, bool):
+        return [float(v)]
+    if isinstance(v, (int, float)):
+        return [float(v)]
+    if isinstance(v, (list, tuple)):
+        out = []
+        for x in v:
+            sub = _numbers(x)
+            if sub is None:
+                return None
+            out += sub
+        return out
+    if isinstance(v, dict):
+        return _numbers([v[k] for k in sorted(v)])
+    return None
+
+
+def _value_ulp(va: Any, vb: Any) -> tuple[int | None, bool]:
+    import numpy as np
+
+    from ..compare import ulp_distance
+
+    na, nb = _numbers(va), _numbers(vb)
+    if na is None or nb is None or len(na) != len(nb) or (isinstance(va, dict) and isinstance(vb, dict)
+                                                            and sorted(va) != sorted(vb)):
+        return None, False
+    if not na:
+        return 0, True
+    x, y = np.array(na), np.array(nb)
+    with np.errstate(over="ignore", invalid="ignore"):
+        is32 = all(np.array_equal(v.astype(np.float32).astype(np.float64), v, equal_nan=True) for v in (x, y))
+    u = ulp_distance(x.astype(np.float32), y.astype(np.float32), "float32") if is32 else ulp_distance(x, y, "float64")
+    return int(np.max(np.where(np.isnan(x) & np.isnan(y), 0, u))), True
+
+
+def _flatten(obj: Any, prefix: str, out: dict[str, str]) -> dict[str, str]:
+    if isinstance(obj, dict) and obj:
+        for k in sorted(obj, key=str):
+            _flatten(obj[k], f"{prefix}/{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = value(obj, 10_000)
+    return out
+
+
+def diff_api_surface(sa: dict, sb: dict) -> list[ApiChange]:
+    """Every leaf of the two API snapshots (per framework, per public layer/loss/optimizer: signature and config)
+    that changed, was added or was removed; the side is the snapshot's top-level key (the framework). Nothing when
+    either report has no snapshot (see `completeness_notes`)."""
+    from ..fingerprint import side_of
+
+    if not sa or not sb:
+        return []
+    fa, fb = _flatten(sa, "", {}), _flatten(sb, "", {})
+    out = []
+    for item in sorted(set(fa) | set(fb)):
+        before, after = fa.get(item), fb.get(item)
+        if before == after:
+            continue
+        kind = "added" if before is None else ("removed" if after is None else "changed")
+        out.append(ApiChange(side_of(item.split("/", 1)[0]), item, kind, before, after))
+    return out
 
 
 def _compare_errors(nodeid: str, rows_a: dict, rows_b: dict, d: ReportDiff) -> None:
@@ -190,11 +371,31 @@ def sections(d: ReportDiff, limit: int | None) -> list[tuple[str, list[str], lis
         (f"Errors that shrank more than {d.factor:g}x", grow_head, growths(d.shrank)),
         ("Cases only in A", ["case"], [[n] for n in d.only_a]),
         ("Cases only in B", ["case"], [[n] for n in d.only_b]),
+        ("Outputs whose bits changed, per family and side (listed only, never a regression)",
+         ["family", "side", "outputs changed", "cases", "largest ulp change"], bit_summary(d.bits)),
+        ("Outputs whose bits changed, largest ulp change first (fingerprints; listed only)",
+         ["family", "side", "case", "output", "change", "max ulp"],
+         [[c.family, c.side, short_id(c.nodeid), value(c.key, width or 400), c.kind, c.ulp_text] for c in d.bits]),
+        ("Public API changes: signatures, defaults, configs (listed only)", ["side", "item", "change", "A", "B"],
+         [[c.side, c.item, c.kind, value(c.before or "-", width or 400), value(c.after or "-", width or 400)]
+          for c in d.api]),
     ]
     if d.platform_changes:  # every change may be the platform's doing: say so beside each one
         found = [(title, head + ["note"], [row + [schema.PLATFORM_TAG] for row in rows]) for title, head, rows in found]
     return [(f"{title} ({len(rows)})", head, rows if limit is None else rows[:limit]) for title, head, rows in found
             if rows]
+
+
+def bit_summary(bits: list[BitChange]) -> list[list[Any]]:
+    """Per family and side: how many outputs changed, in how many cases, and the largest ulp change."""
+    groups: dict[tuple[str, str], list[BitChange]] = {}
+    for c in bits:
+        groups.setdefault((c.family, c.side), []).append(c)
+    rows = []
+    for (family, side), items in groups.items():
+        rows.append([family, side, len(items), len({c.nodeid for c in items}), min(items, key=lambda c: c.order)])
+    rows.sort(key=lambda r: r[4].order)
+    return [r[:4] + [r[4].ulp_text] for r in rows]
 
 
 def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bool = False,
@@ -209,6 +410,7 @@ def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bo
            f"{d.common} cases in both reports, {len(d.only_a)} only in A, {len(d.only_b)} only in B."]
     warnings = d.warnings + [w for w in schema.platform_warnings(a, b, names) if w not in d.warnings]
     out += [f"warning: {w}" for w in warnings]
+    out += [f"note: {n}" for n in d.notes]
     if not d.platform_changes and a.get("platform") and b.get("platform"):
         out.append(f"platform: the same in both ({platform_line(b['platform'])})")
     out += ["", f"{h2}Per family (passed/cases, worst passing error/tolerance)", family_table(a, b, markdown)]
@@ -217,6 +419,10 @@ def render(d: ReportDiff, a: dict, b: dict, names: tuple[str, str], markdown: bo
         more = f"\n  ... and {total - len(rows)} more (see --markdown)" if len(rows) < total else ""
         out += ["", f"{h2}{title}", table(head, rows, markdown) + more]
     verdict = ("REGRESSED: " + "; ".join(d.regressions)) if d.regressions else "no regression"
+    listed = [f"{len(d.bits)} output(s) changed bits" if d.bits else "", f"{len(d.api)} API item(s) changed" if d.api
+              else ""]
+    if any(listed):
+        verdict += f" (listed only: {', '.join(x for x in listed if x)})"
     if d.platform_changes:
         fields = ", ".join(c.split(":")[0] for c in d.platform_changes)
         verdict += (f" {schema.PLATFORM_TAG}: the platforms differ ({fields}), so any change may be the platform's "

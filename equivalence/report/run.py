@@ -93,6 +93,10 @@ def summarize(report: dict[str, Any], path: Path | str | None = None) -> str:
              *platform.summary_lines(report.get("platform") or {})]
     if path is not None:
         lines.append(f"report: {path}")
+    prints = [c.get("fingerprints") or {} for c in report["cases"].values()]
+    if any(prints):
+        lines.append(f"fingerprints: {sum(map(len, prints))} outputs in {sum(map(bool, prints))} cases "
+                     "(bitwise, for `diff`)" + ("; API surface recorded" if report.get("api_surface") else ""))
     lines += ["", "What agrees: cases per family (worst error is the passing comparison closest to its tolerance)",
               agreement_table(report["cases"])]
     lines += ["", catalogue_section(report["catalogue"])]

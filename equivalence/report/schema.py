@@ -1,6 +1,6 @@
 """The run-report format that `python -m equivalence run` writes and `python -m equivalence diff` reads.
 
-A report is one JSON object (schema_version 2). Every top-level key except ``run`` is *compared* by ``diff`` and is
+A report is one JSON object (schema_version 3). Every top-level key except ``run`` is *compared* by ``diff`` and is
 stable: keys sorted, no timestamps, no host names. ``run`` holds what changes on every run (time, duration, host,
 argv, git commit, exit status) and is never compared::
 
@@ -16,10 +16,13 @@ argv, git commit, exit status) and is never compared::
      "cases": {"tests/test_ops.py::test_op_matches[tanh-float32]": {
          "outcome": "passed", "family": "ops", "message": "",
          "measurements": {"tanh: tf vs ref64": {"max_abs": 1.2e-07, "max_rel": 2.4e-07, "atol": ..., "rtol": ...,
-                                                "error_over_tol": 0.31, "n": 6, "ok": true, "dtype": "float64"}}}},
+                                                "error_over_tol": 0.31, "n": 6, "ok": true, "dtype": "float64"}},
+         "fingerprints": {"tanh: tf": {"side": "tf", "sha": "9f2c...", "n": 6, "size": 48, "dtype": "float32",
+                                       "exact": true, "sample": "<base64 float64>"}, "tanh: ref64": {...}}}},
      "catalogue": {"bn-momentum-convention": {"area": "layer-defaults", "title": "...", "status": "documented",
                    "observed": {"tf": 0.99, "torch": 0.1}, "expected": {"tf": 0.99, "torch": 0.1}, "atol": 0.0,
                    "error": ""}},
+     "api_surface": {...},  # equivalence.api_surface.snapshot() when that module exists, else {}
      "run": {"started": "2026-11-27T21:00:00Z", "duration_s": 95.2, ...}}
 
 Every case of a report ran under the one set of ``versions`` at its top, on the one ``platform`` beside them
@@ -30,7 +33,13 @@ comparisons the test made through ``equivalence.compare`` (every Hypothesis exam
 ``"<what>: <a> vs <b>"``, keeping the worst figures. JSON has no NaN/inf: non-finite floats are the strings
 "nan", "inf" and "-inf" (``encode``/``decode``).
 
+A case's ``fingerprints`` (``equivalence.fingerprint``) hold, per ``"<what>: <label>"``, a bitwise hash of every
+array that side produced in the case and a small sample of its values, so ``diff`` lists every output that changed
+at all and its max ulp change; they are stable across runs of the same deterministic computations.
+
 Version 1 reports (before ``platform``) still load, with ``platform`` ``{}`` (unknown); ``diff`` warns about them.
+Version 1 and 2 reports (before fingerprints and ``api_surface``) load with both empty; ``diff`` says it cannot list
+bitwise changes against them.
 """
 from __future__ import annotations
 
@@ -42,8 +51,8 @@ from typing import Any
 from .. import platform as _platform
 
 SCHEMA = "equivalence-report"
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1: no "platform" (loaded as {}, unknown)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # 1: no "platform" (loaded as {}, unknown); 1, 2: no fingerprints, no api_surface
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 FAILING = ("failed", "error")
 STATUSES = ("documented", "stale", "error")  # catalogue entry: matches `expected`, differs from it, witness raised
@@ -55,6 +64,7 @@ _NUMBER = (int, float)
 _TOP = {"schema": str, "schema_version": int, "suite_version": str, "versions": dict, "hypothesis_profile": str,
         "platform": dict, "cases": dict, "catalogue": dict, "run": dict}
 _CASE = {"outcome": str, "family": str, "message": str, "measurements": dict}
+_FINGERPRINT = {"side": str, "sha": str, "n": int, "size": int, "dtype": str, "exact": bool, "sample": str}
 _MEASUREMENT = {"max_abs": _NUMBER, "max_rel": _NUMBER, "atol": _NUMBER, "rtol": _NUMBER,
                 "error_over_tol": _NUMBER, "n": int, "ok": bool}
 _PLATFORM = {"cpu": str, "vector_isa": str, "isa_flags": list, "arch": str, "os": str, "python": str, "cpus": int,
@@ -119,6 +129,9 @@ def load(path: str | Path) -> dict[str, Any]:
     validate(data, str(path))
     data = decode(data)
     data.setdefault("platform", {})  # version 1: the platform was not recorded
+    data.setdefault("api_surface", {})  # versions 1, 2: neither fingerprints nor the API surface
+    for case in data["cases"].values():
+        case.setdefault("fingerprints", {})
     return data
 
 
@@ -166,6 +179,13 @@ def validate(data: Any, source: str = "report") -> None:
         _check_choice(case["outcome"], OUTCOMES, f"{where}.outcome", source)
         for key, row in case["measurements"].items():
             _check_fields(row, _MEASUREMENT, f"{where}.measurements[{key!r}]", source)
+        prints = case.get("fingerprints", {})
+        if not isinstance(prints, dict):
+            raise ReportError(f"{source}: {where}.fingerprints must be a JSON object")
+        for key, row in prints.items():
+            _check_fields(row, _FINGERPRINT, f"{where}.fingerprints[{key!r}]", source)
+    if not isinstance(data.get("api_surface", {}), dict):
+        raise ReportError(f"{source}: the report.api_surface must be a JSON object")
     for entry_id, entry in data["catalogue"].items():
         where = f"catalogue[{entry_id!r}]"
         _check_fields(entry, _ENTRY, where, source)
@@ -222,12 +242,16 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str
 
 
 def build(*, versions: dict[str, str], hypothesis_profile: str, platform: dict[str, Any], cases: dict[str, dict],
-          catalogue: dict[str, dict], run: dict[str, Any], suite_version: str | None = None) -> dict[str, Any]:
-    """Assemble a report dict (the one place that knows the top-level layout); `platform`: `platform.observed()`."""
+          catalogue: dict[str, dict], run: dict[str, Any], suite_version: str | None = None,
+          api_surface: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Assemble a report dict (the one place that knows the top-level layout); `platform`: `platform.observed()`,
+    `api_surface`: `equivalence.api_surface.snapshot()` or {} (absent); a case without fingerprints gets {}."""
+    cases = {k: dict(c, fingerprints=c.get("fingerprints", {})) for k, c in cases.items()}
     if suite_version is None:
         from ..version import __version__ as suite_version
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "suite_version": suite_version,
             "versions": dict(sorted(versions.items())), "hypothesis_profile": hypothesis_profile,
             "platform": dict(sorted(platform.items())),
-            "cases": dict(sorted(cases.items())), "catalogue": dict(sorted(catalogue.items())), "run": run}
+            "cases": dict(sorted(cases.items())), "catalogue": dict(sorted(catalogue.items())),
+            "api_surface": api_surface or {}, "run": run}
 

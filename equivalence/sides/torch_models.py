@@ -4,7 +4,9 @@ Torch layouts: rank-4 maps are NCHW; rank-3 tensors stay (N, L, C) as torch's ba
 (Conv1d wrappers transpose to NCL and back); a Flatten of an NCHW map yields features in (c, h, w) order, which
 the next Dense absorbs in its weights (equivalence.weights) and any other consumer gets re-ordered explicitly.
 Each kind's module is its record's `torch_module` (equivalence.layer_kinds), which also reproduces TF's 'same'
-padding exactly.
+padding exactly. Masks (Keras' Embedding mask_zero) travel as torch users pass them, by hand: a module with
+`output_mask(x, mask)` hands one on, and the next layer gets it as `forward(x, mask=...)` (the spec admits masks
+only into kinds that take them).
 """
 from __future__ import annotations
 
@@ -49,10 +51,13 @@ def _classes():
             self.output_origin = flatten_origin(spec, spec.layers[-1].name)
 
         def forward(self, x):
-            values = {INPUT: x}
+            values, masks = {INPUT: x}, {INPUT: None}
             for name, srcs, reorder in self.plan:
                 args = [values[s] if r is None else values[s][:, getattr(self, r)] for s, r in zip(srcs, reorder)]
-                values[name] = self.layers[name](*args)
+                layer, mask = self.layers[name], masks[srcs[0]]
+                values[name] = layer(*args) if mask is None else layer(*args, mask=mask)
+                # the mask protocol (Embedding mask_zero): a module with output_mask(x, mask) hands one on
+                masks[name] = layer.output_mask(args[0], mask) if hasattr(layer, "output_mask") else None
             return values[self.plan[-1][0]]
 
     return types.SimpleNamespace(SpecModule=SpecModule)

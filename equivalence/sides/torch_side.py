@@ -94,20 +94,25 @@ class TorchSide(Side):
         """The `.grad` of every trainable parameter of pair.torch, in the canonical weight layout.
 
         Layout conversions are permutations/transposes, so they map gradients exactly like weights. Buffers (running
-        statistics) get zeros and are dropped; LSTM's canonical bias is bias_ih + bias_hh, whose gradient is either
-        one's, so bias_hh's gradient is zeroed before the sum. A parameter without a gradient gets zeros.
+        statistics) get zeros and are dropped; LSTM's canonical bias is bias_ih + bias_hh (PlusZero), whose gradient
+        is either one's, so bias_hh's gradient (any tensor canonical ones map to zeros) is zeroed before the sum. A
+        parameter without a gradient gets zeros.
         """
-        from ..weights import from_torch, param_shapes, torch_core
+        from ..weights import from_torch, param_shapes, to_torch, torch_core
 
         torch = runtime.torch()
         raw = {}
+        shapes = param_shapes(pair.spec)
+        # torch tensors that canonical ones map to zeros: the zero half of a canonical sum (PlusZero: LSTM bias_hh)
+        ones = to_torch(pair.spec, {n: {p: np.ones(s) for p, s in ps.items()} for n, ps in shapes.items()})
+        zero_halves = {n: [k for k, a in lt.items() if not a.any()] for n, lt in ones.items()}
         for name in param_shapes(pair.spec):
             core = torch_core(pair.torch, name)
             grads = {k: self.numpy(p.grad if p.grad is not None else torch.zeros_like(p))
                      for k, p in core.named_parameters()}
             grads |= {k: np.zeros(b.shape, np.float32) for k, b in core.named_buffers() if b.is_floating_point()}
-            if "bias_hh_l0" in grads and pair.spec.layer_by_name(name).kind == "lstm":
-                grads["bias_hh_l0"] = np.zeros_like(grads["bias_hh_l0"])
+            for k in zero_halves[name]:  # the zero half of a canonical sum (PlusZero): its gradient counted once
+                grads[k] = np.zeros_like(grads[k])
             raw[name] = grads
         canonical = from_torch(pair.spec, raw)
         keep = {name: {v.name for v in pair.keras.get_layer(name).trainable_weights} for name in raw}

@@ -15,6 +15,8 @@ import pytest
 
 from equivalence import runtime
 from equivalence.bench import BenchCase, record
+from equivalence.bench.steps import KerasSteps
+from equivalence.bench.verify import verify
 from equivalence.compare import assert_close, to_numpy
 from equivalence.models import build_pair
 from equivalence.zoo import seed_models
@@ -31,7 +33,7 @@ ROUNDS = {"seed_mlp": dict(rounds=30, iterations=10, warmup_rounds=3),
           "seed_cnn_torch": dict(rounds=8, iterations=1, warmup_rounds=2)}
 
 
-class Job:
+class Job(KerasSteps):
     """One model, one batch, and the step functions of both frameworks on it (weights shared at start)."""
 
     def __init__(self, name: str, seed: int = 0):
@@ -43,7 +45,7 @@ class Job:
         labels = np.random.default_rng(seed + 2).integers(0, 10, BATCH)
         self.x, self.tol = x, self.pair.tolerance(x)
         self.x_torch, self.y_torch = torch.from_numpy(side("torch-cpu").to_layout(x)), torch.from_numpy(labels)
-        self.x_tf, self.y_tf = tf.constant(x), tf.constant(labels)
+        self.x_tf, self.target_tf = tf.constant(x), tf.constant(labels)
         self.torch_opt = torch.optim.SGD(self.pair.torch.parameters(), lr=LR)
         self.keras_opt = keras.optimizers.SGD(learning_rate=LR)
         self.keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -66,23 +68,7 @@ class Job:
         self.torch_opt.step()
         return loss
 
-    # keras ------------------------------------------------------------------------------------------------------
-    def keras_forward(self):
-        return self.pair.keras(self.x_tf, training=False)
-
-    def _keras_grads(self):
-        tf, model = runtime.tf(), self.pair.keras
-        with tf.GradientTape() as tape:
-            loss = self.keras_loss(self.y_tf, model(self.x_tf, training=True))
-        return loss, tape.gradient(loss, model.trainable_variables)
-
-    def keras_forward_backward(self):
-        return self._keras_grads()
-
-    def keras_train_step(self):
-        loss, grads = self._keras_grads()
-        self.keras_opt.apply(grads, self.pair.keras.trainable_variables)
-        return loss
+    # keras: KerasSteps
 
 
 def step_fn(job: Job, impl: str, mode: str):
@@ -103,18 +89,9 @@ def _grad_sq_norm_torch(job) -> float:
     return float(sum((p.grad.double() ** 2).sum() for p in job.pair.torch.parameters()))
 
 
-def verify(job: Job, ref: Job, impl: str, mode: str, fn) -> None:
-    """Run `fn` once and check its result against torch eager on an identical job (before anything is timed)."""
+def check_training(job: Job, ref: Job, impl: str, mode: str, out, expected, what: str) -> None:
+    """The loss, gradients or stepped weights against torch eager's (verify's check of every mode but the forward)."""
     __tracebackhide__ = True
-    what = f"{job.pair.spec.name}/{mode} {impl} vs torch-eager"
-    out, expected = fn(), getattr(ref, f"torch_{mode}")()
-    if mode == "forward":
-        from equivalence.sides import side
-
-        got = to_numpy(out) if impl.startswith("keras") else side("torch-cpu").from_layout(to_numpy(out), job.pair.torch)
-        want = side("torch-cpu").from_layout(to_numpy(expected), ref.pair.torch)
-        assert_close(got, want, cross(job.tol), what=what, label_a=impl, label_b="torch-eager")
-        return
     loss = out[0] if mode == "forward_backward" and impl.startswith("keras") else out
     # the loss is a mean over the batch of log-softmax terms of the logits: the model rule's scale applies
     assert_close(to_numpy(loss), to_numpy(expected), cross(job.tol), what=f"{what} loss", label_a=impl,
@@ -149,7 +126,7 @@ def test_bench_model(benchmark, bench_threads, name, mode, impl):
     job, ref = Job(name), Job(name)
     fn = step_fn(job, impl, mode)
     try:
-        verify(job, ref, impl, mode, fn)
+        verify(job, ref, impl, mode, fn, check_training)
     except Exception as exc:  # torch.compile without a working C++ toolchain fails here, not as a benchmark
         if impl == "torch-compile" and "EquivalenceMismatch" not in type(exc).__name__:
             pytest.skip(f"torch.compile does not work on this machine: {type(exc).__name__}: {str(exc)[:200]}")

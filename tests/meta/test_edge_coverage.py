@@ -30,6 +30,7 @@ BY_DESIGN = {
     **dict.fromkeys(("matmul", "einsum", "tensordot"), {"huge"}),  # ops_linalg._operands: contractions
     **dict.fromkeys(("conv1d", "conv2d", "avg_pool2d"), {"huge"}),  # ops_nn: windows summed
     **dict.fromkeys(("layer_norm", "batch_norm"), {"huge", "inf", "nan"}),  # ops_nn._NN_EDGES
+    "scaled_dot_product_attention": {"huge", "inf", "nan"},  # ops_attention._AVOID
     "one_hot": {"huge", "negative"},  # its only array holds indices in [0, depth)
 }
 

@@ -84,7 +84,7 @@ class TestFormat:
          "measurements['tanh: tf vs torch'].max_abs has type str, expected int or float"),
         (lambda r: r["catalogue"]["e"].update(status="meh"), "catalogue['e'].status is 'meh'"),
         (lambda r: r.update(schema_version=99),
-         "schema_version 99 is not supported (this checkout reads versions 1, 2)"),
+         "schema_version 99 is not supported (this checkout reads versions 1, 2, 3)"),
         (lambda r: r.pop("schema"), "not an equivalence run report"),
         (lambda r: r.pop("platform"), "the report lacks the field(s) platform"),
         (lambda r: r.update(platform=[]), "the report.platform has type list, expected dict"),
@@ -303,9 +303,12 @@ class TestPlatformInDiff:
         assert titles == ["Began failing (regression)", "Catalogue entries whose observed behaviour changed",
                           "Errors that grew more than 2x (error as a fraction of its tolerance, floored at 0.01)",
                           "Stopped failing", "Outcome changed (not failing in either)",
-                          "Errors that shrank more than 2x", "Cases only in A", "Cases only in B"]
+                          "Errors that shrank more than 2x", "Cases only in A", "Cases only in B",
+                          # the moved entry's tf value, bitwise (listed only): per family and side, then the list
+                          "Outputs whose bits changed, per family and side (listed only, never a regression)",
+                          "Outputs whose bits changed, largest ulp change first (fingerprints; listed only)"]
         rows = [row for _, head, section in found for row in section]
-        assert all(head[-1] == "note" for _, head, _ in found) and len(rows) == 8
+        assert all(head[-1] == "note" for _, head, _ in found) and len(rows) == 10
         assert all(row[-1] == "[platform differs]" for row in rows)
         for name in ("t.py::fails", "t.py::fixed", "t.py::skips", "t.py::only_a", "t.py::only_b", "moves", "grows",
                      "shrinks"):  # each row of the terminal output, whatever its section

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import equivalence
-from equivalence import compare, platform, tolerance
+from equivalence import compare, fingerprint, platform, tolerance
 from equivalence.report import schema
 
 pytestmark = [pytest.mark.meta, pytest.mark.slow]  # a pytest run with two xdist workers
@@ -107,6 +107,13 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
                  for x in (0.5, 1.0)), key=lambda r: r["error_over_tol"])
     assert (tanh["n"], tanh["ok"], tanh["error_over_tol"], tanh["max_abs"]) == (
         2, True, worst["error_over_tol"], worst["max_abs"])  # the worst of the two comparisons is kept
+    # Each side's results, fingerprinted bit for bit: both examples of each output folded into one row.
+    prints = cases["test_tanh"]["fingerprints"]
+    assert {k: r["side"] for k, r in prints.items()} == {"tanh: tf": "tf", "tanh: ref64": "reference"}
+    assert prints["tanh: tf"] == fingerprint.fingerprint(*(np.tanh(np.float32([x])) for x in (0.5, 1.0)),
+                                                         what="tanh", label="tf")
+    assert set(cases["test_mse"]["fingerprints"]) == {"mse: tf", "mse: torch"}  # failing cases too
+    assert cases["test_skipped"]["fingerprints"] == {}
     mse = cases["test_mse"]["measurements"]["mse: tf vs torch"]
     assert not mse["ok"] and mse["max_abs"] == pytest.approx(0.1, rel=1e-6) and mse["error_over_tol"] > 1
     assert cases["test_mse"]["message"].startswith("equivalence.compare.EquivalenceMismatch: mse: tf != torch")
@@ -127,4 +134,4 @@ def test_report_under_xdist_records_everything_as_a_single_process_run_does(tiny
     assert recorded["threads"]["torch_intra_op"] >= 1
     single = run_report(tiny_suite, "-p", "no:xdist")
     assert single.pop("run")["workers"] == 0
-    assert schema.dumps(single) == schema.dumps(rep)
+    assert schema.dumps(single) == schema.dumps(rep)  # fingerprints included: the same computations, the same bits

@@ -45,6 +45,31 @@ BAD_SPECS = [
       id="ids_into_dense"),
     e("layer 'prelu': per_channel must be True or False, got 'yes'", ("prelu", {"per_channel": "yes"}),
       id="prelu_per_channel_not_bool"),
+    e("num_heads * key_dim = 2 * 3 = 6 must equal the input's last dim 8", ("multi_head_attention",
+      {"num_heads": 2, "key_dim": 3}), shape=(4, 8), id="attention_heads_do_not_split_dim"),
+    e("transformer_encoder needs a rank-3 input", ("transformer_encoder", {"num_heads": 1, "key_dim": 4,
+      "dim_feedforward": 4}), shape=(4,), id="transformer_on_features"),
+    e("activation must be 'relu' or 'gelu'", ("transformer_encoder", {"num_heads": 2, "key_dim": 4,
+      "dim_feedforward": 8, "activation": "tanh"}), shape=(3, 8), id="transformer_activation_tanh"),
+    e("reads 'embedding_0', which carries the mask of an embedding with mask_zero=True, but conv1d ignores masks",
+      ("embedding", {"input_dim": 5, "output_dim": 2, "mask_zero": True}),
+      ("conv1d", {"filters": 2, "kernel_size": 2}), shape=(4,), dtype="int32", id="mask_into_conv1d"),
+    e("but dense ignores masks", ("embedding", {"input_dim": 5, "output_dim": 2, "mask_zero": True}),
+      ("lstm", {"units": 2, "return_sequences": True}), ("dense", {"units": 2}), shape=(4,), dtype="int32",
+      id="mask_through_lstm_into_dense"),
+    e("merge_mode must be one of ['ave', 'concat', 'mul', 'sum'], got None",
+      ("bidirectional", {"layer": "lstm", "units": 2, "merge_mode": None}), shape=(4, 3),
+      id="bidirectional_merge_none"),
+    e("layer must be one of ['gru', 'lstm'], got 'rnn'", ("bidirectional", {"layer": "rnn", "units": 2}),
+      shape=(4, 3), id="bidirectional_simple_rnn"),
+    e("gru with reset_after=False cannot be expressed in PyTorch",
+      ("bidirectional", {"layer": "gru", "units": 2, "reset_after": False}), shape=(4, 3),
+      id="bidirectional_gru_reset_before"),
+    e("to_tokens needs a rank-4 input", ("to_tokens", {}), shape=(5, 3), id="to_tokens_on_a_sequence"),
+    e("class_token needs a rank-3 input", ("class_token", {}), id="class_token_on_a_map"),
+    e("position_embedding needs a rank-3 input", ("position_embedding", {}), shape=(4,), id="position_on_features"),
+    e("index 3 is outside a sequence of 3 tokens", ("take_token", {"index": 3}), shape=(3, 4), id="take_token_past_end"),
+    e("index must be an integer, got 0.5", ("take_token", {"index": 0.5}), shape=(3, 4), id="take_token_float_index"),
 ]
 
 
@@ -67,6 +92,10 @@ def test_spec_rejects_invalid(expect, shape, dtype, layers):
                  lambda: ModelSpec("m", (4,), (layer("dense", name="d", units=2),
                                                layer("add", inputs=("input", "d")))), id="add_shape_mismatch"),
     pytest.param("needs at least one layer", lambda: ModelSpec("m", (4,), ()), id="no_layers"),
+    pytest.param("the key/value source's dim 4 must equal the query's 8",
+                 lambda: ModelSpec("m", (3, 8), (layer("dense", name="src", units=4),
+                                                 layer("cross_attention", inputs=("input", "src"), num_heads=2,
+                                                       key_dim=4))), id="cross_attention_source_dim"),
     pytest.param("input_shape must be non-empty positive ints", lambda: ModelSpec("m", (0,), (layer("flatten"),)),
                  id="zero_input_dim"),
 ])
@@ -143,8 +172,10 @@ def test_every_layer_kind_has_every_hook(name):
     from equivalence.strategies_spec import BACKBONES, SLOTS
 
     kind = layer_kinds.KINDS[name]
-    hooks = {f.name for f in dataclasses.fields(layer_kinds.LayerKind) if "Callable" in str(f.type)}
+    fields = dataclasses.fields(layer_kinds.LayerKind)
+    hooks = {f.name for f in fields if "Callable" in str(f.type) and f.default is dataclasses.MISSING}
     assert hooks == set(layer_kinds.HOOKS)
+    assert kind.mask is None or callable(kind.mask)  # the one optional hook: None ignores masks (a masked input fails)
     assert [h for h in layer_kinds.HOOKS if not callable(getattr(kind, h))] == []
     assert kind.keras and kind.torch and kind.notes
     assert all(isinstance(a, layer_kinds.Arg) for a in kind.args.values())
@@ -157,7 +188,7 @@ def test_every_layer_kind_has_every_hook(name):
             params = kind.params(l, case.spec.shapes[case.spec.sources(l)[0]])
             assert all(isinstance(w, Weight) for w in params.values()), case.id
             declared |= set(params)
-    assert sorted(m.canonical for m in kind.torch_params) == sorted(declared)
+    assert sorted(n for m in kind.torch_params for n in m.canonicals) == sorted(declared)
 
 
 @pytest.mark.parametrize("name,cases,problem", [

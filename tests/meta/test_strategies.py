@@ -154,3 +154,30 @@ def test_case_seeds_are_stable_and_per_case():
     seed = S.case_seed(probe, "tests/t.py::probe[a]")
     assert seed == S.case_seed(probe, "tests/t.py::probe[a]")
     assert len({seed, S.case_seed(probe, "tests/t.py::probe[b]"), S.case_seed(probe, "tests/t.py::probe[a]", 1)}) == 3
+
+
+def test_draws_do_not_depend_on_what_was_imported_before(tmp_path, monkeypatch):
+    """Hypothesis mines literals from every local module imported so far; the conftest freezes that set
+    (strategies.freeze_local_constants), so a seeded case draws the same examples after a new local module (a
+    test file, an example, a user's code) is imported. Without the freeze, 60 draws below change."""
+    import importlib
+
+    from hypothesis import given, seed as hseed, settings as hsettings
+    from hypothesis import strategies as hst
+
+    out = []
+
+    @hseed(1)
+    @hsettings(derandomize=False, max_examples=60, database=None)
+    @given(hst.lists(hst.floats(allow_nan=False), min_size=3, max_size=3))
+    def draw(xs):
+        out.append(tuple(xs))
+
+    draw()
+    before, out[:] = list(out), []
+    consts = ", ".join(f"{1.2345 + i * 7.77:.4f}" for i in range(300))
+    (tmp_path / "local_literals_9f1.py").write_text(f"VALUES = [{consts}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("local_literals_9f1")
+    draw()
+    assert out == before, "a newly imported local module changed seeded draws: local constants are not frozen"

@@ -11,32 +11,15 @@ import importlib.util
 import inspect
 import os
 import pathlib
-import re
 
 import numpy as np
 import pytest
 
 from equivalence import runtime, gotchas
-from equivalence.differences import StaleDifference, by_id
+from equivalence.differences import by_id
+from equivalence.differences.witness_tools import assert_stale
 
-pytestmark = pytest.mark.catalogue
-
-
-@pytest.fixture(autouse=True)
-def _needs_tf():
-    if not runtime.has_module("tensorflow"):
-        pytest.skip("catalogue witnesses run both frameworks; TensorFlow is not installed here")
-
-
-def assert_stale(entry_id: str, *sides: str) -> str:
-    """The entry's check raises StaleDifference for exactly `sides`; returns the message."""
-    with pytest.raises(StaleDifference) as info:
-        by_id(entry_id).check()
-    message = str(info.value)
-    assert f"catalogue entry {entry_id!r} is stale" in message
-    stale = [side for side in ("tf", "torch") if re.search(rf"^  {side}: documented ", message, re.M)]
-    assert stale == list(sides), f"expected {sides} to be stale, the message names {stale}:\n{message}"
-    return message
+pytestmark = [pytest.mark.catalogue, pytest.mark.usefixtures("needs_tf")]
 
 
 def test_unmutated_entries_pass():
@@ -44,6 +27,13 @@ def test_unmutated_entries_pass():
     for entry_id in ("sort-descending-nan", "topk-nan", "gru-reset-after", "hinge-binary-label-conversion",
                      "lr-schedule-step-unit", "fit-vs-dataloader-defaults", "device-mixing"):
         by_id(entry_id).check()
+
+
+def test_assert_stale_fails_on_a_clean_entry():
+    """The shared assertion (witness_tools.assert_stale) fails when nothing went stale: a mutation test built on it
+    can fail."""
+    with pytest.raises(AssertionError, match="'device-mixing' checked clean"):
+        assert_stale("device-mixing", "torch")
 
 
 # ------------------------------------------------------------------------------------------------ ops: NaN ordering
