@@ -52,12 +52,16 @@ def pytest_configure(config):
     if hasattr(config, "workerinput"):
         for var, value in WORKER_THREADS.items():
             os.environ.setdefault(var, value)
-    strategies.freeze_local_constants()  # the same examples whatever ran before in this process
     n = config.getoption("max_examples")
     if n is not None:
         base = settings.get_current_profile_name()
         settings.register_profile(f"{base}-max{n}", parent=settings.get_profile(base), max_examples=n)
         settings.load_profile(f"{base}-max{n}")
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis' own sessionstart: it then allows its constants cache on disk
+def pytest_sessionstart(session):
+    strategies.freeze_local_constants()  # the same examples whatever ran before in this process
 
 
 def pytest_report_header(config):

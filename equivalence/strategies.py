@@ -60,7 +60,7 @@ def freeze_local_constants() -> int:
     examples depending on which tests ran before it in its process (xdist worker history, a -k selection, the
     test order): measured, 26 of 60 seeded draws changed after importing the rest of the package. Here the set is
     fixed once: the literals of every module of this package, whatever else is imported later (tests, examples,
-    a user's code). Called by the root conftest at configure time (~1 s: imports no framework)."""
+    a user's code). Called by the root conftest at session start (~1 s: imports no framework)."""
     import importlib
     import pkgutil
 
