@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Registry
-from .entry import REGISTRY, KnownDifference
-from .witness_tools import frameworks, no_grad
+from .entry import REGISTRY, ByPlatform, KnownDifference
+from .witness_tools import attempt, frameworks, no_grad
 
 ENTRIES: Registry[KnownDifference] = Registry(REGISTRY)  # in catalogue order; each entry right below its witness
 
@@ -134,6 +134,48 @@ ENTRIES.add(KnownDifference(
     snippet_torch="torch.nn.Conv2d(C, C * m, k, groups=C)",
     evidence="Keras DepthwiseConv2D docs (depthwise_kernel shape); torch Conv2d docs (groups, weight shape)",
     mapping="kernel.reshape(kh, kw, 1, C*m).transpose(3, 2, 0, 1) (layer_kinds.mapping.Depthwise)",
+    applies_to=("layer:depthwise_conv2d", "layer:separable_conv2d"),
+))
+
+
+_RECT = np.arange(1, 13, dtype=np.float32).reshape(1, 2, 6, 1)  # NHWC, one channel: each window's sum names it
+
+
+@no_grad
+def _depthwise_unequal_strides() -> dict:
+    """A (1, 3) depthwise kernel of ones with strides (1, 2), 'same' (TF pads 0 left and 1 right here): Keras'
+    DepthwiseConv2D and torch's grouped conv2d after the same F.pad."""
+    torch, keras = frameworks()
+    k = keras.layers.DepthwiseConv2D((1, 3), strides=(1, 2), padding="same", use_bias=False)
+    k.build(_RECT.shape)
+    k.kernel.assign(np.ones((1, 3, 1, 1), np.float32))
+    padded = torch.nn.functional.pad(_nchw(torch, _RECT), (0, 1))
+    return {"tf": attempt(lambda: _row(k(_RECT))),
+            "torch": attempt(lambda: _row(torch.nn.functional.conv2d(padded, torch.ones(1, 1, 1, 3), stride=(1, 2),
+                                                                      groups=1)))}
+
+
+_RECT_SUMS = [6.0, 12.0, 11.0, 24.0, 30.0, 23.0]
+
+ENTRIES.add(KnownDifference(
+    id="tf-depthwise-unequal-strides",
+    area="layer-defaults",
+    title="TF's CPU depthwise convolution runs unequal strides (1, 2) only with oneDNN on; torch's grouped conv2d "
+          "runs them everywhere",
+    tf="keras.layers.DepthwiseConv2D(strides=(1, 2)) calls tf.nn.depthwise_conv2d -> DepthwiseConv2dNative. "
+       "With oneDNN on (AVX-512-class CPUs by default) it computes; with oneDNN off (AVX2 CPUs, "
+       "TF_ENABLE_ONEDNN_OPTS=0) Eigen's kernel raises InvalidArgumentError 'Current implementation only supports "
+       "equal length strides in the row and column dimensions'.",
+    torch="torch.nn.Conv2d(C, C*m, k, stride=(1, 2), groups=C) computes on every CPU.",
+    witness=_depthwise_unequal_strides,
+    expected={"tf": ByPlatform("tf_onednn", {True: _RECT_SUMS, False: "raises InvalidArgumentError"}),
+              "torch": _RECT_SUMS},
+    snippet_tf="keras.layers.DepthwiseConv2D((1, 3), strides=(1, 2), padding='same')(x)  # oneDNN off: raises",
+    snippet_torch="F.conv2d(F.pad(x, (0, 1)), w, stride=(1, 2), groups=C)",
+    evidence="tensorflow/core/kernels/depthwise_conv_op.cc (the equal-strides check); found by the thorough "
+             "profile under TF_ENABLE_ONEDNN_OPTS=0 (tests/test_spatial_layers.py depthwise_conv2d-no_bias_rect)",
+    mapping="use equal strides (the spec's depthwise_conv2d and separable_conv2d reject unequal ones, so a spec "
+            "runs on every platform)",
     applies_to=("layer:depthwise_conv2d", "layer:separable_conv2d"),
 ))
 

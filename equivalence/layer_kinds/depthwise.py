@@ -49,6 +49,9 @@ def _geometry(l):
 def _check(l):
     if max(pair(l["strides"])) > 1 and max(pair(l["dilation"])) > 1:
         reject(l, "strides > 1 with dilation > 1 is not supported by Keras (TF) depthwise convs")
+    if len(set(pair(l["strides"]))) > 1:  # a spec must run on every platform
+        reject(l, f"strides {tuple(pair(l['strides']))} differ per axis: TF's CPU depthwise kernel runs them only "
+                  "with oneDNN on (catalogue entry tf-depthwise-unequal-strides); use equal strides")
 
 
 def _spatial(l, x):

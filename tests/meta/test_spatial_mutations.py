@@ -210,3 +210,37 @@ def test_tf_pad_swapped_axes_is_seen(monkeypatch):
 
     monkeypatch.setattr(tf, "pad", swapped)
     assert_stale("pad-argument-order", "tf")
+
+
+# ------------------------------------------------------------------------------------------ depthwise unequal strides
+def test_tf_depthwise_unequal_strides_call_is_seen(monkeypatch):
+    """Where the entry documents the error (oneDNN off), a tf.nn.depthwise_conv2d that computes (one channel: a
+    plain conv2d) makes tf-depthwise-unequal-strides stale on tf; where it documents the values, one that raises
+    the Eigen kernel's error does."""
+    from equivalence.differences import by_id
+
+    tf = runtime.tf()
+    errs_here = by_id("tf-depthwise-unequal-strides").expected_on()["tf"] == "raises InvalidArgumentError"
+
+    def computes(x, filter, strides, padding, data_format=None, dilations=None, name=None):
+        return tf.nn.conv2d(x, filter, strides, padding)  # C = 1, m = 1: the depthwise conv is this conv2d
+
+    def raises(*args, **kwargs):
+        raise tf.errors.InvalidArgumentError(None, None, "Current implementation only supports equal length strides")
+
+    monkeypatch.setattr(tf.nn, "depthwise_conv2d", computes if errs_here else raises)
+    assert_stale("tf-depthwise-unequal-strides", "tf")
+
+
+def test_torch_conv2d_rejecting_unequal_strides_is_seen(monkeypatch):
+    """A torch conv2d that raised on unequal strides (as TF's Eigen kernel does) makes the entry stale on torch."""
+    F = runtime.torch().nn.functional
+    original = F.conv2d
+
+    def equal_only(x, weight, bias=None, stride=1, *args, **kwargs):
+        if isinstance(stride, (tuple, list)) and len(set(stride)) > 1:
+            raise RuntimeError("only equal strides are supported")
+        return original(x, weight, bias, stride, *args, **kwargs)
+
+    monkeypatch.setattr(F, "conv2d", equal_only)
+    assert_stale("tf-depthwise-unequal-strides", "torch")
