@@ -74,10 +74,14 @@ def pytest_report_header(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    """Derandomized profiles (ci): each hypothesis test item draws from its own seed (strategies.case_seed),
-    not from one stream shared by all parametrizations of the test. An explicit @seed on a test wins."""
+    """Derandomized profiles (ci), and any profile run with --hypothesis-seed (a thorough hunt): each hypothesis
+    test item draws from its own seed (strategies.case_seed), not from one stream shared by all parametrizations
+    of the test (with one global seed, 32 of 34 unary float32 ops drew the same examples). An explicit @seed on a
+    test wins."""
     test = getattr(item, "obj", None)
-    if not is_hypothesis_test(test) or not test._hypothesis_internal_use_settings.derandomize:
+    if not is_hypothesis_test(test):
+        return
+    if not test._hypothesis_internal_use_settings.derandomize and item.config.getoption("hypothesis_seed") is None:
         return
     if test._hypothesis_internal_use_seed is not None and not getattr(test, "_seeded_per_case", False):
         return

@@ -116,3 +116,18 @@ def test_every_registry_entry_is_in_the_coverage_table():
     """Each op id has a row in the generated table."""
     text = coverage.render()
     assert all(f"| `{i.id}` |" in text for i in OP_DB)
+
+
+@pytest.mark.parametrize("x, y, drawn", [
+    ((1, 2, 1), (2,), False),    # axis 1, not last: keras.ops.add adds along axis 1 (thorough seed 11)
+    ((1, 2, 2), (2,), True),     # matches the last axis: bias_add 'NHWC' is broadcasting
+    ((3, 2), (1, 2), False),     # rank-2 bias: keras-add-bias-broadcast
+    ((2, 3), (3,), True),        # a plain bias
+    ((2, 3), (2, 1), True),      # 2 matches neither axis 1 nor the last of x: plain tf.add
+])
+def test_keras_add_samples_avoid_the_bias_add_path(x, y, drawn):
+    """add-keras draws no operand pair for which keras.ops.add (TF) leaves broadcasting for tf.nn.bias_add; the
+    catalogue's keras-add-bias-broadcast and keras-add-bias-as-channels own those."""
+    from equivalence.catalog.ops_binary import _not_keras_bias_path
+
+    assert _not_keras_bias_path(Sample((np.zeros(x, np.float32), np.zeros(y, np.float32)))) == drawn
