@@ -11,9 +11,10 @@ visible even when the final weights would hide it. The update bound (`update_bou
                                     2; torch AdamW's p * float32(1 - lr*wd): 4, the cast factor is off by u/2)
     + rule.float32_rtol(t) * |D_t|  the framework's own float32 arithmetic, derived per optimizer and per side from
                                     its update formula (catalog/optimizers.py: roundings, float32 bias corrections),
-                                    relative to D_t, the same float64 rule run on (|p0|, |g|): the size of the terms
-                                    the update is summed from (an EMA of mixed-sign gradients cancels; its rounding
-                                    does not)
+                                    relative to D_t, the same float64 rule run on (|p0|, |g|) with weight decay
+                                    reading |p| (`magnitude_updates`): the size of the terms the update is summed
+                                    from (an EMA of mixed-sign gradients cancels, and so does torch's L2 g + wd*p
+                                    once p turns negative; their rounding does not)
 
 `update_tolerance` is the older scalar form (u*max|p| + a fixed rtol), kept for the accelerator step check.
 """
@@ -38,11 +39,18 @@ def updates(trajectory: np.ndarray) -> np.ndarray:
     return np.diff(trajectory, axis=0)
 
 
+def magnitude_updates(rule, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """|D_t|: `rule` (a fresh float64 rule) run on (|p0|, |g|) with weight decay reading |p|, so that no term of an
+    update cancels another (module docstring)."""
+    rule.magnitude = True
+    return np.abs(updates(ref_param_trajectory(rule, np.abs(p0), np.abs(grads))))
+
+
 def update_bound(rule, trajectory: np.ndarray, magnitude: np.ndarray, why: str = ""):
     """Per element and step: n ulp(p_t)/2 + rule.float32_rtol(t) * |magnitude| (module docstring).
 
     rule: a fresh float64 rule of the side (its `float32_rtol`); trajectory: that side's float32 weights (steps+1,
-    ...); magnitude: the rule's updates on (|p0|, |g|) (steps, ...)."""
+    ...); magnitude: `magnitude_updates` (steps, ...)."""
     from .error_bounds import ElementBound
 
     steps = len(magnitude)

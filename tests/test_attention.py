@@ -113,9 +113,9 @@ def test_attention_large_shapes_thorough(name, shape, spec_layer):
 
 def test_keras_key_dim_one_with_heads_equal_to_length_is_catalogued():
     """MultiHeadAttention with key_dim 1 on a sequence as long as num_heads: Keras adds the projection biases along
-    the sequence (keras-add-bias-as-channels, which selects the kind); the forward check fails on it, so an upstream
+    the sequence (keras-add-bias-broadcast, which selects the kind); the forward check fails on it, so an upstream
     fix fails here too (then draw key_dim 1 again: attention._divisors)."""
-    assert "keras-add-bias-as-channels" in [d.id for d in for_record("layer", "multi_head_attention")]
+    assert "keras-add-bias-broadcast" in [d.id for d in for_record("layer", "multi_head_attention")]
     pair = build_pair(ModelSpec("key_dim1", (2, 2), (layer("multi_head_attention", num_heads=2, key_dim=1),)), 0)
     with pytest.raises(EquivalenceMismatch, match="tf != ref64"):
         check_model(pair, pair.sample_input(seed=1), modes=(False,))

@@ -41,6 +41,9 @@ def cases(draw):
 P0_ZERO_TINY_GRADS = (np.array([[0.0], [0.0], [0.0], [-3.0], [-0.03125]]), np.zeros(1, np.float32))
 # The domain's edge (see cases): |p0| = 1e-6 with zero gradients, where weight decay alone drives Adam.
 P0_EDGE_WEIGHT_DECAY_ONLY = (np.zeros((5, 1)), np.array([1e-6], np.float32))
+# Found by `thorough` (seed 11): p0 = 1e-6, one gradient 1e-3 at step 3 (adam-weight_decay): the first steps turn p
+# negative, so torch's L2 g + wd*p cancels the gradient; the bound's magnitude run reads |p| in the decay term.
+L2_DECAY_CANCELS_GRADIENT = (np.array([[0.0], [0.0], [1e-3], [0.0], [0.0]]), np.array([1e-6], np.float32))
 TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0 and ~1 (mutation tests use it)
 
 
@@ -49,6 +52,7 @@ TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0
 @example(case=TYPICAL)
 @example(case=P0_ZERO_TINY_GRADS)
 @example(case=P0_EDGE_WEIGHT_DECAY_ONLY)
+@example(case=L2_DECAY_CANCELS_GRADIENT)
 def test_optimizer_step_matches(info, device, case):
     """Updates of Keras and torch each follow their framework's float64 rule; cross configurations also agree."""
     if device != CPU:

@@ -59,8 +59,8 @@ def _tf_floordiv(x, y):
 
 def _not_keras_bias_path(sample) -> bool:
     """False where keras.ops.add takes its tf.nn.bias_add path and the result is not NumPy broadcasting: a rank>1
-    second operand (catalogue keras-add-bias-broadcast), or a rank-1 one matching x's axis 1 but not its last axis,
-    added along axis 1 ('NCHW'; catalogue keras-add-bias-as-channels; thorough seed 11 drew [1, 2, 1] + [2])."""
+    second operand, or a rank-1 one matching x's axis 1 but not its last axis, added along
+    axis 1 ('NCHW'; both catalogue keras-add-bias-broadcast; thorough seed 11 drew [1, 2, 1] + [2])."""
     x, y = (np.shape(a) for a in sample.args)
     wide = [d for d in y if d > 1]
     bias_path = len(wide) == 1 and len(x) > 1 and wide[0] in {x[1], x[-1]}

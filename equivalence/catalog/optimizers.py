@@ -76,6 +76,13 @@ class _Rule:
 
     def __init__(self, **h):
         self.h, self.t, self.s = h, 0, {}
+        self.magnitude = False  # set by `magnitude_rule`: weight decay reads |p| (below)
+
+    def decayed(self, p):
+        """The p that weight decay reads: p itself, or |p| in a magnitude run (training.magnitude_updates). There
+        the inputs are |p0|, |g| so no term of the update cancels another; but p changes sign along the way, and a
+        decay term reading a negative p (torch's L2 g + wd*p, Keras' p - p*wd*lr) would cancel the gradient's."""
+        return np.abs(p) if self.magnitude else p
 
     def float32_rtol(self, t: int) -> float:
         """Relative error of the framework's float32 update at step t (1-based) against this float64 rule."""
@@ -103,7 +110,7 @@ class KerasSGD(_Rule):
     UPDATE_OPS, STATE_OPS = 4, 3  # casts of lr/momentum, g*lr, (m*mom - g*lr) [+ nesterov's 3]; m: 3 per step
 
     def update(self, p, g, h):
-        p = p - p * h.get("wd", 0.0) * h["lr"]  # Keras weight_decay is decoupled, applied before the step
+        p = p - self.decayed(p) * h.get("wd", 0.0) * h["lr"]  # Keras weight_decay is decoupled, applied before the step
         if not h.get("momentum"):
             return p - g * h["lr"]
         m = self.s["m"] = self.state("m", p) * h["momentum"] - g * h["lr"]
@@ -114,7 +121,7 @@ class TorchSGD(_Rule):
     UPDATE_OPS, STATE_OPS = 4, 3  # g + wd*p, lr*buf (+ nesterov g + mom*buf); buf*mom + g per step
 
     def update(self, p, g, h):
-        g = g + h.get("wd", 0.0) * p  # torch weight_decay is L2: added to the gradient
+        g = g + h.get("wd", 0.0) * self.decayed(p)  # torch weight_decay is L2: added to the gradient
         if not h.get("momentum"):
             return p - h["lr"] * g
         buf = self.s["b"] = g if "b" not in self.s else self.s["b"] * h["momentum"] + g  # dampening 0
@@ -129,7 +136,7 @@ class KerasAdam(_Rule):
         return 0.5 * one_minus_power_rel(h["beta2"], t, False) + one_minus_power_rel(h["beta1"], t, False)
 
     def update(self, p, g, h):
-        p = p - p * h.get("wd", 0.0) * h["lr"]  # Keras Adam/AdamW weight_decay: decoupled
+        p = p - self.decayed(p) * h.get("wd", 0.0) * h["lr"]  # Keras Adam/AdamW weight_decay: decoupled
         b1, b2, t = h["beta1"], h["beta2"], self.t
         m = self.s["m"] = self.state("m", p) + (g - self.state("m", p)) * (1 - b1)
         v = self.s["v"] = self.state("v", p) + (g * g - self.state("v", p)) * (1 - b2)
@@ -147,9 +154,9 @@ class TorchAdam(_Rule):
 
     def update(self, p, g, h):
         if h.get("decoupled"):  # AdamW
-            p = p * (1 - h["lr"] * h.get("wd", 0.0))
+            p = p - self.decayed(p) * (h["lr"] * h.get("wd", 0.0))  # p * (1 - lr*wd), exactly in float64
         else:  # Adam: L2 through the gradient
-            g = g + h.get("wd", 0.0) * p
+            g = g + h.get("wd", 0.0) * self.decayed(p)
         b1, b2, t = h["beta1"], h["beta2"], self.t
         m = self.s["m"] = self.state("m", p) * b1 + g * (1 - b1)
         v = self.s["v"] = self.state("v", p) * b2 + g * g * (1 - b2)

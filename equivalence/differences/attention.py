@@ -319,34 +319,3 @@ ENTRIES.add(KnownDifference(
     mapping="in float64 pass scale as a tensor of the input dtype (the op record does)",
     applies_to=("op:scaled_dot_product_attention:float64",),
 ))
-
-
-# ------------------------------------------------------------------------------------------------ Keras bias add
-def _bias_as_channels() -> dict:
-    """x (1, T, H, 1) + b (H, 1) with T == H == 2: numpy broadcasting adds b[h] along the heads axis."""
-    keras, torch = runtime.keras(), runtime.torch()
-    x, b = np.zeros((1, 2, 2, 1), np.float32), np.array([[1.0], [2.0]], np.float32)
-    return {"tf": _round(keras.ops.add(x, b)), "torch": _round(torch.add(torch.tensor(x), torch.tensor(b)))}
-
-
-ENTRIES.add(KnownDifference(
-    id="keras-add-bias-as-channels",
-    area="op-semantics",
-    title="keras.ops.add (TF backend) treats a bias-like (H, 1) operand as channels: added along axis 1 of a "
-          "(B, T, H, 1) tensor when T == H, not broadcast; MultiHeadAttention with key_dim 1 and T == num_heads is "
-          "wrong",
-    tf="keras.ops.add rewrites x + b as tf.nn.bias_add when b squeezes to one dim equal to x's axis 1 or last "
-       "axis; for (1, 2, 2, 1) + (2, 1) it picks 'NCHW' and adds b[t] along the sequence axis: [[1, 1], [2, 2]]. "
-       "EinsumDense adds its (H, dk) bias with it, so MultiHeadAttention's q/k/v projections with key_dim = 1 "
-       "(or value_dim = 1) use the wrong bias whenever the sequence length equals num_heads.",
-    torch="torch.add broadcasts by the trailing axes (NumPy's rule): b[h] along the heads: [[1, 2], [1, 2]].",
-    witness=_bias_as_channels,
-    expected={"tf": [1.0, 1.0, 2.0, 2.0], "torch": [1.0, 2.0, 1.0, 2.0]},
-    snippet_tf="keras.ops.add(np.zeros((1, 2, 2, 1)), [[1.], [2.]])  # [[[1], [1]], [[2], [2]]]",
-    snippet_torch="torch.add(torch.zeros(1, 2, 2, 1), torch.tensor([[1.], [2.]]))  # [[[1], [2]], [[1], [2]]]",
-    evidence="keras/src/backend/tensorflow/numpy.py add ('Special case of tf.add: tf.nn.bias_add'); found by "
-             "tests/test_layers.py's random seq specs (multi_head_attention num_heads=2, key_dim=1 on length 2)",
-    mapping="key_dim (and value_dim) >= 2 with more than one head, or use_bias=False; the random specs draw so "
-            "(layer_kinds/attention.py), tests/test_attention.py pins the failing case",
-    applies_to=_LAYERS,
-))

@@ -1155,22 +1155,33 @@ ENTRIES.add(KnownDifference(
 ENTRIES.add(KnownDifference(
     id="keras-add-bias-broadcast",
     area="op-semantics",
-    title="keras.ops.add on TF ignores broadcasting when the second operand looks like a bias",
-    tf="keras.ops.add(x1, x2) calls tf.nn.bias_add when x2 squeezes to one non-unit dim equal to x1's dim 1 or -1: "
-       "(1, 2) + (2, 1) returns [[0, 11]] (shape (1, 2)) instead of the (2, 2) broadcast, and "
-       "(0, 2, 0) + (2, 0) raises InvalidArgumentError ('Biases must be 1D').",
-    torch="torch.add broadcasts: (1, 2) + (2, 1) is [[0, 1], [10, 11]]; tf.math.add and NumPy agree with torch.",
+    title="keras.ops.add on TF treats a bias-like second operand as a bias (tf.nn.bias_add), not by broadcasting: "
+          "wrong shapes, wrong axes, and MultiHeadAttention with key_dim 1 and T == num_heads is wrong",
+    tf="keras.ops.add(x1, x2) calls tf.nn.bias_add when x2 squeezes to one non-unit dim equal to x1's dim 1 or -1 "
+       "('NCHW' for dim 1). So (1, 2) + (2, 1) returns [[0, 11]] (shape (1, 2)) instead of the (2, 2) broadcast; "
+       "(0, 2, 0) + (2, 0) raises InvalidArgumentError ('Biases must be 1D'); and (1, 2, 2, 1) + (2, 1) adds b[t] "
+       "along axis 1 instead of b[h] along axis 2: [1, 1, 2, 2]. EinsumDense adds its (H, dk) bias with "
+       "keras.ops.add, so MultiHeadAttention's q/k/v projections with key_dim = 1 (or value_dim = 1) use the "
+       "wrong bias whenever the sequence length equals num_heads.",
+    torch="torch.add broadcasts by the trailing axes (NumPy's rule): (1, 2) + (2, 1) is [[0, 1], [10, 11]], "
+          "(1, 2, 2, 1) + (2, 1) is [1, 2, 1, 2]; tf.math.add and NumPy agree with torch.",
     witness=lambda: _both(
         lambda tf: [runtime.keras().ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]])),
-                    _attempt(lambda: list(runtime.keras().ops.add(tf.zeros([0, 2, 0]), tf.zeros([2, 0])).shape))],
-        lambda t: [t.add(t.tensor([[0, 1]]), t.tensor([[0], [10]])), list(t.add(t.zeros(0, 2, 0), t.zeros(2, 0)).shape)]),
-    expected={"tf": [[[0, 11]], "raises InvalidArgumentError"], "torch": [[[0, 1], [10, 11]], [0, 2, 0]]},
+                    _attempt(lambda: list(runtime.keras().ops.add(tf.zeros([0, 2, 0]), tf.zeros([2, 0])).shape)),
+                    tf.reshape(runtime.keras().ops.add(tf.zeros([1, 2, 2, 1]), tf.constant([[1.0], [2.0]])), [-1])],
+        lambda t: [t.add(t.tensor([[0, 1]]), t.tensor([[0], [10]])), list(t.add(t.zeros(0, 2, 0), t.zeros(2, 0)).shape),
+                   t.add(t.zeros(1, 2, 2, 1), t.tensor([[1.0], [2.0]])).flatten()]),
+    expected={"tf": [[[0, 11]], "raises InvalidArgumentError", [1.0, 1.0, 2.0, 2.0]],
+              "torch": [[[0, 1], [10, 11]], [0, 2, 0], [1.0, 2.0, 1.0, 2.0]]},
     snippet_tf="keras.ops.add(tf.constant([[0, 1]]), tf.constant([[0], [10]]))  # [[0, 11]]: wrong",
     snippet_torch="torch.add(torch.tensor([[0, 1]]), torch.tensor([[0], [10]]))  # [[0, 1], [10, 11]]",
     evidence="keras/src/backend/tensorflow/numpy.py add ('Special case of tf.add: tf.nn.bias_add'); observed "
-             "Keras 3.15 / TF 2.21",
-    mapping="use tf.math.add or the + operator when operands broadcast both ways",
-    applies_to=("op:add-keras",),
+             "Keras 3.15 / TF 2.21; the attention case found by tests/test_layers.py's random seq specs "
+             "(multi_head_attention num_heads=2, key_dim=1 on length 2)",
+    mapping="use tf.math.add or the + operator when operands broadcast both ways; MultiHeadAttention: key_dim (and "
+            "value_dim) >= 2 with more than one head, or use_bias=False (the random specs draw so, "
+            "layer_kinds/attention.py; tests/test_attention.py pins the failing case)",
+    applies_to=("op:add-keras", "layer:multi_head_attention", "layer:cross_attention", "layer:transformer_encoder"),
     gotcha=True,
 ))
 

@@ -443,7 +443,7 @@ def _encoder_scale(l, e, x, w, training):
 
 def _divisors(n: int) -> list[int]:
     """Head counts for dim n: one head, or heads of key_dim >= 2. keras.ops.add adds a (H, 1) bias along the
-    sequence axis when T == H (catalogue keras-add-bias-as-channels): key_dim 1 with several heads is not drawn."""
+    sequence axis when T == H (catalogue keras-add-bias-broadcast): key_dim 1 with several heads is not drawn."""
     return [h for h in range(1, n + 1) if n % h == 0 and (h == 1 or n // h >= 2)]
 
 

@@ -128,8 +128,8 @@ def test_keras_sdpa_float64_scale_is_seen(monkeypatch):
 
 
 def test_keras_add_broadcasting_like_numpy_is_seen(monkeypatch):
-    """A keras.ops.add without its bias_add special case (NumPy broadcasting) makes keras-add-bias-as-channels stale
+    """A keras.ops.add without its bias_add special case (NumPy broadcasting) makes keras-add-bias-broadcast stale
     on tf."""
     keras, tf = runtime.keras(), runtime.tf()
     monkeypatch.setattr(keras.ops, "add", lambda x1, x2: tf.add(tf.convert_to_tensor(x1), tf.convert_to_tensor(x2)))
-    assert_stale("keras-add-bias-as-channels", "tf")
+    assert_stale("keras-add-bias-broadcast", "tf")

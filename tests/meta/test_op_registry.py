@@ -127,7 +127,7 @@ def test_every_registry_entry_is_in_the_coverage_table():
 ])
 def test_keras_add_samples_avoid_the_bias_add_path(x, y, drawn):
     """add-keras draws no operand pair for which keras.ops.add (TF) leaves broadcasting for tf.nn.bias_add; the
-    catalogue's keras-add-bias-broadcast and keras-add-bias-as-channels own those."""
+    catalogue's keras-add-bias-broadcast owns those."""
     from equivalence.catalog.ops_binary import _not_keras_bias_path
 
     assert _not_keras_bias_path(Sample((np.zeros(x, np.float32), np.zeros(y, np.float32)))) == drawn
