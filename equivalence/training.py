@@ -5,8 +5,9 @@ equivalence.checks.steps).
 Per-step UPDATES are what the optimizer tests compare (delta_t = p_t - p_{t-1}), so a 1e-4 change in one step is
 visible even when the final weights would hide it. The update bound (`update_bound`) is per element and step:
 
-    n * ulp(p_t)/2                  the measured update is the difference of two stored float32 weights: storing
-                                    p_t rounds it by <= ulp(p_t)/2; n = rule.p_roundings() counts the p-sized
+    n * ulp(p)/2                    the measured update is the difference of two stored float32 weights: storing
+                                    p_t rounds it by <= ulp(p_t)/2 (ulp of the larger of |p_t-1|, |p_t|: the
+                                    intermediate lies between them); n = rule.p_roundings() counts the p-sized
                                     roundings of one step (1; Keras' decoupled decay p - p*wd*lr then the update:
                                     2; torch AdamW's p * float32(1 - lr*wd): 4, the cast factor is off by u/2)
     + rule.float32_rtol(t) * |D_t|  the framework's own float32 arithmetic, derived per optimizer and per side from
@@ -15,6 +16,9 @@ visible even when the final weights would hide it. The update bound (`update_bou
                                     reading |p| (`magnitude_updates`): the size of the terms the update is summed
                                     from (an EMA of mixed-sign gradients cancels, and so does torch's L2 g + wd*p
                                     once p turns negative; their rounding does not)
+    + l2_rounding_bound             torch's coupled L2 only: the float32 sum g + wd*p rounds by u(|g| + |wd p|),
+                                    which Adam's normalisation carries into the update even where g + wd*p cancels;
+                                    measured by nudging each step's sum in a float64 run
 
 `update_tolerance` is the older scalar form (u*max|p| + a fixed rtol), kept for the accelerator step check.
 """
@@ -46,19 +50,48 @@ def magnitude_updates(rule, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
     return np.abs(updates(ref_param_trajectory(rule, np.abs(p0), np.abs(grads))))
 
 
-def update_bound(rule, trajectory: np.ndarray, magnitude: np.ndarray, why: str = ""):
-    """Per element and step: n ulp(p_t)/2 + rule.float32_rtol(t) * |magnitude| (module docstring).
+def l2_rounding_bound(make_rule, p0: np.ndarray, grads: np.ndarray):
+    """Per element and step (steps, ...): what rounding torch's L2 gradient g + wd*p costs the updates, or 0.0 for
+    a rule without coupled L2 (module docstring).
+
+    float32 rounds the sum by <= u (|g| + |wd p|), which can be far more than u |g + wd p| when the two cancel (p
+    turned negative under a positive gradient); Adam then normalises the cancelled gradient, so that rounding
+    reaches the update almost undamped. Each step's sum is nudged by that much either way in a float64 run of the
+    rule (later steps follow through p and the moments); the bound adds up the largest change of each update."""
+    if not make_rule().coupled_l2:
+        return 0.0
+    base = ref_param_trajectory(make_rule(), p0, grads)
+    reference, total = updates(base), np.zeros(np.shape(grads), np.float64)
+    wd, u = make_rule().h["wd"], eps("float32")
+    for t in range(1, len(grads) + 1):
+        err = u * (np.abs(grads[t - 1]) + wd * np.abs(base[t - 1]))
+        worst = 0.0
+        for sign in (1.0, -1.0):
+            rule = make_rule()
+            rule.nudge = {t: sign * err}
+            worst = np.maximum(worst, np.abs(updates(ref_param_trajectory(rule, p0, grads)) - reference))
+        total += worst
+    return total
+
+
+def update_bound(rule, trajectory: np.ndarray, magnitude: np.ndarray, why: str = "", extra=0.0):
+    """Per element and step: n ulp(max(|p_t-1|, |p_t|))/2 + rule.float32_rtol(t) * |magnitude| + extra (module
+    docstring).
 
     rule: a fresh float64 rule of the side (its `float32_rtol`); trajectory: that side's float32 weights (steps+1,
-    ...); magnitude: `magnitude_updates` (steps, ...)."""
+    ...); magnitude: `magnitude_updates` (steps, ...); extra: `l2_rounding_bound` (steps, ...) or 0."""
     from .error_bounds import ElementBound
 
     steps = len(magnitude)
     rtol = np.array([rule.float32_rtol(t) for t in range(1, steps + 1)]).reshape((steps,) + (1,) * (magnitude.ndim - 1))
-    stored = rule.p_roundings() * np.spacing(np.abs(trajectory[1:]).astype(np.float32)).astype(np.float64) / 2
-    bound = stored + rtol * np.abs(magnitude)
+    # The roundings of one step land on values between p_t-1 and p_t (Keras' decayed p - p*wd*lr, then the update):
+    # thorough found p crossing 1.0 downwards, where the decay's rounding is half an ulp of the larger binade.
+    largest = np.maximum(np.abs(trajectory[1:]), np.abs(trajectory[:-1])).astype(np.float32)
+    stored = rule.p_roundings() * np.spacing(largest).astype(np.float64) / 2
+    bound = stored + rtol * np.abs(magnitude) + extra
     u = eps("float32")
-    reason = (f"update rule: {rule.p_roundings()} x ulp(p_t)/2 + float32_rtol(t)*|D_t|, rtol/u per step "
+    reason = (f"update rule: {rule.p_roundings()} x ulp(p)/2 + float32_rtol(t)*|D_t|"
+              f"{' + L2 sum rounding' if np.any(extra) else ''}, rtol/u per step "
               f"{'/'.join(f'{r / u:.3g}' for r in rtol.ravel())}" + (f"; {why}" if why else ""))
     return ElementBound(float(bound.max()), 0.0, reason, bound=bound)
 

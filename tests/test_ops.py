@@ -103,6 +103,17 @@ REGRESSIONS = [
     *(pytest.param("batch_norm-inference", d, Sample(tuple(np.array(v, d) for v in ([[1.5]], [1.5], [1.0], [1.5],
                                                                                       [0.0])), {}, "batch_norm"),
                    None, id=f"batch_norm-inference-{d}-folded-cancellation") for d in ("float32", "float64")),
+    # thorough, AVX2 setting, seed 12: torch's vectorised kernel rounds x*a + b' once (FMA), so an underflowing
+    # x*a keeps its sign: -0.0 where TF's x*a + b' gives +0.0 (catalogue torch-batch-norm-fma-zero-sign)
+    *(pytest.param("batch_norm-inference", d, Sample(tuple(np.array(v, d) for v in args), {}, "batch_norm"), None,
+                   id=f"batch_norm-inference-{d}-underflowing-product")
+      for d, args in (("float32", ([[1.5]], [1.5], [0.33203125], [1.1754944e-38], [0.0])),
+                      ("float64", ([[-2.22507386e-308]], [0.0], [1.0], [2.21275108e-260], [0.0])))),
+    # thorough, AVX2 setting, seed 12: a mean that underflows to zero; torch +0.0, the reference's (sum x) / n -0.0
+    # (OpInfo.zero_sign: the reference's sign is no authority there)
+    pytest.param("avg_pool2d", "float64",
+                 Sample((np.zeros((1, 3, 3, 2)) + np.where(np.arange(18).reshape(1, 3, 3, 2) == 0, -1.5e-323, 0.0),),
+                        {"k": 3, "stride": 1}, "pool"), None, id="avg_pool2d-float64-underflowing-mean"),
 ]
 
 

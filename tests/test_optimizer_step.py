@@ -44,6 +44,13 @@ P0_EDGE_WEIGHT_DECAY_ONLY = (np.zeros((5, 1)), np.array([1e-6], np.float32))
 # Found by `thorough` (seed 11): p0 = 1e-6, one gradient 1e-3 at step 3 (adam-weight_decay): the first steps turn p
 # negative, so torch's L2 g + wd*p cancels the gradient; the bound's magnitude run reads |p| in the decay term.
 L2_DECAY_CANCELS_GRADIENT = (np.array([[0.0], [0.0], [1e-3], [0.0], [0.0]]), np.array([1e-6], np.float32))
+# Found by `thorough` (AVX2 setting, seed 12): the same one step earlier, where g + wd*p = 1e-3 - 0.99e-3 cancels
+# to 1e-7 and Adam normalises it: float32's rounding of the sum reached the update 2.3x over the bound before the
+# L2 rounding term (training.l2_rounding_bound).
+L2_SUM_CANCELS_BEFORE_ADAM = (np.array([[0.0], [1e-3], [0.0], [0.0], [0.0]]), np.array([1e-6], np.float32))
+# Found by `thorough` (AVX2 setting, seed 12): p0 = 1 rises above 1.0 and falls back (adamw-defaults, Keras): the
+# decayed p - p*wd*lr rounds in the binade above 1.0 while p_t lies below it (the stored term's larger ulp).
+P_CROSSES_ONE = (np.array([[0.0], [-0.5], [1.0], [0.0], [0.0]]), np.array([1.0], np.float32))
 TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0 and ~1 (mutation tests use it)
 
 
@@ -53,6 +60,8 @@ TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0
 @example(case=P0_ZERO_TINY_GRADS)
 @example(case=P0_EDGE_WEIGHT_DECAY_ONLY)
 @example(case=L2_DECAY_CANCELS_GRADIENT)
+@example(case=L2_SUM_CANCELS_BEFORE_ADAM)
+@example(case=P_CROSSES_ONE)
 def test_optimizer_step_matches(info, device, case):
     """Updates of Keras and torch each follow their framework's float64 rule; cross configurations also agree."""
     if device != CPU:

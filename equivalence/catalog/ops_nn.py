@@ -368,7 +368,11 @@ OPS = [
         "otherwise than both frameworks do over a window holding both zeros"),
     _nn("avg_pool2d", _torch_pool("avg"), _tf_pool("avg"), _pool_ref("avg"), _avg_pool_samples,
         torch_api="torch.nn.functional.avg_pool2d", tf_api="tf.nn.avg_pool2d", depth=lambda s: s.kwargs["k"] ** 2,
-        notes="VALID only: SAME padding averages differ at borders (layers catalogue)"),
+        notes="VALID only: SAME padding averages differ at borders (layers catalogue)",
+        # thorough, AVX2 setting, seed 12: a window [-1.5e-323, 0, ...] whose mean underflows
+        zero_sign="a window whose mean underflows to zero has no exact sign to round to: the reference divides the "
+                  "sum ((-1.5e-323 + 0 + ...) / 9 = -0.0), torch adds each element's quotient (-0.0 + +0.0 + ... "
+                  "= +0.0); IEEE 754 fixes neither order"),
     _nn("layer_norm", _torch_layer_norm, _keras_layer_norm, _layer_norm_ref,
         lambda d, a: _norm_samples(d, a | set(_NN_EDGES)), torch_api="torch.nn.functional.layer_norm",
         tf_api="keras.ops.layer_normalization", depth=lambda s: s.args[0].shape[-1], ulps=16,  # mean, var, rsqrt

@@ -76,7 +76,18 @@ class _Rule:
 
     def __init__(self, **h):
         self.h, self.t, self.s = h, 0, {}
-        self.magnitude = False  # set by `magnitude_rule`: weight decay reads |p| (below)
+        self.magnitude = False  # set by training.magnitude_updates: weight decay reads |p| (below)
+        self.nudge = {}  # {step: array added to g + wd*p at that step}: training.l2_rounding_bound's probe
+
+    @property
+    def coupled_l2(self) -> bool:
+        """torch's L2 weight decay: g + wd*p is rounded in float32 before the rule uses it (training.l2_rounding
+        _bound); False for decoupled decay and without weight decay."""
+        return False
+
+    def l2(self, p, g):
+        """The gradient with L2 weight decay, g + wd*p (p read through `decayed`), nudged at probed steps."""
+        return g + self.h.get("wd", 0.0) * self.decayed(p) + self.nudge.get(self.t, 0.0)
 
     def decayed(self, p):
         """The p that weight decay reads: p itself, or |p| in a magnitude run (training.magnitude_updates). There
@@ -120,8 +131,12 @@ class KerasSGD(_Rule):
 class TorchSGD(_Rule):
     UPDATE_OPS, STATE_OPS = 4, 3  # g + wd*p, lr*buf (+ nesterov g + mom*buf); buf*mom + g per step
 
+    @property
+    def coupled_l2(self):
+        return bool(self.h.get("wd"))
+
     def update(self, p, g, h):
-        g = g + h.get("wd", 0.0) * self.decayed(p)  # torch weight_decay is L2: added to the gradient
+        g = self.l2(p, g)  # torch weight_decay is L2: added to the gradient
         if not h.get("momentum"):
             return p - h["lr"] * g
         buf = self.s["b"] = g if "b" not in self.s else self.s["b"] * h["momentum"] + g  # dampening 0
@@ -149,6 +164,10 @@ class KerasAdam(_Rule):
 class TorchAdam(_Rule):
     UPDATE_OPS, STATE_OPS = 6, 4  # sqrt(v), / bc2_sqrt, + eps, step_size cast, addcdiv (*, /); lerp m, v*b2+g*g*(1-b2)
 
+    @property
+    def coupled_l2(self):
+        return bool(self.h.get("wd")) and not self.h.get("decoupled")
+
     def p_roundings(self):  # AdamW: p.mul_(1 - lr*wd): the float32 factor (u/2 |p| <= 2 half-ulps), the product, the add
         return 4 if self.h.get("decoupled") and self.h.get("wd") else 1
 
@@ -156,7 +175,7 @@ class TorchAdam(_Rule):
         if h.get("decoupled"):  # AdamW
             p = p - self.decayed(p) * (h["lr"] * h.get("wd", 0.0))  # p * (1 - lr*wd), exactly in float64
         else:  # Adam: L2 through the gradient
-            g = g + h.get("wd", 0.0) * self.decayed(p)
+            g = self.l2(p, g)
         b1, b2, t = h["beta1"], h["beta2"], self.t
         m = self.s["m"] = self.state("m", p) * b1 + g * (1 - b1)
         v = self.s["v"] = self.state("v", p) * b2 + g * g * (1 - b2)

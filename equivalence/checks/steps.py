@@ -13,7 +13,8 @@ import numpy as np
 from ..compare import EquivalenceMismatch, compare, describe
 from ..error_bounds import ElementBound
 from ..sides import side_for
-from ..training import magnitude_updates, ref_param_trajectory, update_bound, update_tolerance, updates
+from ..training import (l2_rounding_bound, magnitude_updates, ref_param_trajectory, update_bound,
+                        update_tolerance, updates)
 from .axes import CPU
 from .ops import assert_device_agrees
 
@@ -32,7 +33,9 @@ def update_checks(info, grads: np.ndarray, p0: np.ndarray) -> list:
     for name, (trajectory, rule) in runs.items():
         ref = updates(ref_param_trajectory(rule(info.hyper), p0, grads))
         magnitude = magnitude_updates(rule(info.hyper), p0, grads)
-        got[name], bounds[name] = updates(trajectory), update_bound(rule(info.hyper), trajectory, magnitude)
+        extra = l2_rounding_bound(lambda: rule(info.hyper), p0, grads)
+        got[name], bounds[name] = updates(trajectory), update_bound(rule(info.hyper), trajectory, magnitude,
+                                                                    extra=extra)
         checks.append(compare(got[name], ref, bounds[name], what=f"{info.id} updates", label_a=name,
                               label_b=f"ref64_{'keras' if name == 'tf' else 'torch'}_rule", context=ctx))
     if info.cross:

@@ -885,6 +885,56 @@ ENTRIES.add(KnownDifference(
 ))
 
 
+# batch_norm(x, mean, var, gamma, beta) in inference, float32 and float64, where x * gamma / sqrt(var + eps) cancels
+# mean's term exactly (float32) or underflows (float64): rounded once (FMA) the result keeps the product's sign
+_BN_FOLD_ZERO = {"float32": ([1.5], [1.5], [0.33203125], [1.1754944e-38], [0.0]),
+                 "float64": ([-2.22507386e-308], [0.0], [1.0], [2.21275108e-260], [0.0])}
+
+
+def _batch_norm_fold_zero_signs() -> dict:
+    """{side: [signbit float32, signbit float64]} of inference batch norm on _BN_FOLD_ZERO (eps 1e-5, (1, 1) x)."""
+    t, tf = runtime.torch(), runtime.tf()
+    out = {"tf": [], "torch": []}
+    for dtype, (x, mean, var, gamma, beta) in _BN_FOLD_ZERO.items():
+        x = np.array([x], dtype)
+        stats = [np.array(v, dtype) for v in (mean, var, gamma, beta)]
+        out["tf"] += _signbits(tf.nn.batch_normalization(tf.constant(x), *map(tf.constant, stats[:2]),
+                                                         tf.constant(stats[3]), tf.constant(stats[2]), 1e-5))
+        out["torch"] += _signbits(t.nn.functional.batch_norm(t.tensor(x), *map(t.tensor, stats), training=False,
+                                                             eps=1e-5))
+    return out
+
+
+ENTRIES.add(KnownDifference(
+    id="torch-batch-norm-fma-zero-sign",
+    area="numerics",
+    title="inference batch norm whose folded terms cancel or underflow: -0.0 from torch's vectorised CPU kernel "
+          "(one rounding, FMA), +0.0 from TF and from torch's scalar kernel",
+    tf="tf.nn.batch_normalization computes x * a + (beta - mean * a), a = gamma / sqrt(var + eps), as separate "
+       "multiply and add: a product that underflows is -0.0, and -0.0 + +0.0 = +0.0; two equal products cancel "
+       "to +0.0 (oneDNN on or off).",
+    torch="F.batch_norm(training=False) on the CPU folds the same alpha = a, beta' = beta - mean * a, and its AVX2 "
+          "and AVX-512 kernels evaluate x * alpha + beta' with one rounding (fused multiply-add): the exact result "
+          "is a tiny negative number, rounded to -0.0. The DEFAULT (scalar) kernel (ATEN_CPU_CAPABILITY=default) "
+          "rounds the product first and gives +0.0, as TF does.",
+    witness=_batch_norm_fold_zero_signs,
+    expected={"tf": [0, 0],
+              "torch": ByPlatform("torch_cpu_capability", {"DEFAULT": [0, 0], ("AVX2", "AVX512"): [1, 1]})},
+    snippet_tf="tf.nn.batch_normalization(tf.constant([[-2.2e-308]]), 0., 1., 0., 2.2e-260, 1e-5)  # [[0.0]]",
+    snippet_torch="F.batch_norm(torch.tensor([[-2.2e-308]]), *[torch.tensor([v]) for v in (0., 1., 2.2e-260, 0.)])"
+                  "  # [[-0.0]] on AVX2/AVX-512",
+    evidence="observed TF 2.21 (TF_ENABLE_ONEDNN_OPTS=0|1) / torch 2.13 CPU under ATEN_CPU_CAPABILITY="
+             "default|avx2|avx512; found by tests/test_ops.py's zero-sign check under thorough (AVX2 setting, "
+             "seed 12); aten/src/ATen/native/cpu/batch_norm_kernel.cpp (Vectorized fmadd)",
+    mapping="none for the values (both zeros lie within the rounding of the folded terms); code that reads the "
+            "sign of a normalised zero gets platform-dependent answers from torch",
+    applies_to=("op:batch_norm-inference",),
+    # Where torch fuses, TF's and torch's zero signs disagree; against the reference neither is asserted (the
+    # op's zero_sign: the reference computes (x - mean) * a + beta, not the folded form)
+    zero_signs=ByPlatform("torch_cpu_capability", {"DEFAULT": None, ("AVX2", "AVX512"): frozenset()}),
+))
+
+
 _GELU_NEGATIVE = [-0.0, -8.5e37, -7.0]  # gelu: -0.0, Phi underflowing to 0, and an exact result of -9.0e-12
 
 

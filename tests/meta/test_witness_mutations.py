@@ -36,6 +36,30 @@ def test_assert_stale_fails_on_a_clean_entry():
         assert_stale("device-mixing", "torch")
 
 
+# ------------------------------------------------------------------------------------------------ ops: zero signs
+@pytest.mark.parametrize("zeros", ["positive", "negative"])
+def test_batch_norm_zero_sign_call_is_seen(monkeypatch, zeros):
+    """torch's batch_norm returning +0.0 (as a kernel that adds its terms separately does) or -0.0 (as a fused one
+    does) for every zero: torch-batch-norm-fma-zero-sign goes stale on torch wherever that is not this platform's
+    documented sign (positive: AVX2/AVX-512 capability; negative: DEFAULT), and checks clean where it is."""
+    from equivalence import platform
+
+    torch = runtime.torch()
+    original = torch.nn.functional.batch_norm
+    sign = {"positive": 0.0, "negative": -0.0}[zeros]
+
+    def signed_zeros(*args, **kwargs):
+        out = original(*args, **kwargs)
+        return torch.where(out == 0, torch.full_like(out, sign), out)
+
+    monkeypatch.setattr(torch.nn.functional, "batch_norm", signed_zeros)
+    fused = platform.observed_conditions()["torch_cpu_capability"] in ("AVX2", "AVX512")
+    if fused == (zeros == "positive"):
+        assert_stale("torch-batch-norm-fma-zero-sign", "torch")
+    else:
+        by_id("torch-batch-norm-fma-zero-sign").check()
+
+
 # ------------------------------------------------------------------------------------------------ ops: NaN ordering
 def test_sort_nan_last_tf_is_seen(monkeypatch):
     """A tf.sort that orders NaN properly (last, the entry's old claim) makes sort-descending-nan stale on tf."""

@@ -149,6 +149,32 @@ def test_gelu_zero_sign_left_to_the_witness_only_where_documented(isa, caught, h
             op_check.check_sample(info, "float32", sample, known)
 
 
+@pytest.mark.parametrize("capability,caught", [("DEFAULT", True), ("AVX2", False), ("AVX512", False)])
+@settings(max_examples=1, database=None)
+@given(hypothesis_context=st.none())
+def test_batch_norm_zero_sign_left_to_the_witness_only_where_torch_fuses(capability, caught, hypothesis_context):
+    """torch-batch-norm-fma-zero-sign owns TF's batch-norm zero signs against torch's only where torch's kernel
+    fuses (AVX2, AVX-512): on the scalar kernel's platform a torch batch_norm turning +0.0 into -0.0 still fails
+    check_sample (the reference's sign is not asserted for this op: OpInfo.zero_sign)."""
+    from equivalence import platform
+
+    here = platform.observed_conditions()
+    info = _with_torch(by_id("batch_norm-inference"), _negative_zeros)
+    # gamma 0, beta +0: every kernel, fused or not, gives +0.0 on the first feature
+    sample = Sample(tuple(np.array(v, np.float32) for v in ([[1.5, 2.0]], [0.5, 1.0], [1.0, 1.0], [0.0, 0.5],
+                                                           [0.0, 0.25])), {}, "batch_norm")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(platform, "observed_conditions", lambda: {**here, "torch_cpu_capability": capability})
+        known = op_check.known_differences(info, "float32")
+        assert "torch-batch-norm-fma-zero-sign" in [d.id for d in known]
+        if caught:
+            with pytest.raises(EquivalenceMismatch, match=r"sign of zero differs: tf=np.float32\(0.0\) where "
+                                                          r"torch=np.float32\(-0.0\)"):
+                op_check.check_sample(info, "float32", sample, known)
+        else:
+            op_check.check_sample(info, "float32", sample, known)
+
+
 @pytest.mark.parametrize("op_id,args", [
     pytest.param("sign", (np.array([1e-45, -3e-45, 1.0], np.float32),), id="sign"),
     pytest.param("mul", (np.array([1e-45, 2.0], np.float32), np.array([2.0 ** 100, 1.0], np.float32)), id="mul"),
