@@ -15,6 +15,7 @@ from equivalence.catalog.losses import LOSS_DB
 from equivalence.catalog.ops import OP_DB, by_id
 from equivalence.checks import CPU, check_grad, check_loss_grad, check_model_grad, grad_samples, on_devices
 from equivalence.checks import require_device
+from equivalence.checks.grads import owned_by_witness
 from equivalence.compare import EquivalenceMismatch
 
 pytestmark = pytest.mark.grads
@@ -92,6 +93,15 @@ def test_op_grad_pinned(op_id, case, args, seed, outcome):
     refs = check_grad(by_id(op_id), _pinned_sample(args), seed, assume_=_strict)
     excluded = [int((r.evaluated & ~r.comparable).sum()) for r in refs]
     assert (sum(excluded) > 0) == (outcome == "excludes"), f"{op_id}/{case}: excluded per argument {excluded}"
+
+
+def test_cumprod_flushed_product_is_left_to_the_witness():
+    """thorough seed 13: cumprod along axis 0 of [1.08e-19, -1.08e-19] (running product -2^-126): TF's gradient
+    forms y * g, subnormal for |g| < 1, flushes it and returns -0.0 where the true value is c * 1.08e-19. Such
+    cases belong to cumprod-gradient-at-zero's witness (grad_narrows); ordinary ones stay in the check."""
+    tiny = np.array([[[1.5, 1.25], [1.0842022e-19, 1.0]], [[0.5, 0.75], [-1.0842022e-19, 2.0]]], np.float32)
+    assert owned_by_witness(by_id("cumprod"), Sample((tiny,), {"axis": 0}, "reduce"))
+    assert not owned_by_witness(by_id("cumprod"), Sample((np.abs(tiny) + 0.5,), {"axis": 0}, "reduce"))
 
 
 # Mutation checks: each side's gradient scaled by 1 + 1e-3 (values unchanged) must fail the same check. The tail

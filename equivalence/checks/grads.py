@@ -5,7 +5,7 @@ Registry ops on the CPU: the VJP at a drawn cotangent, element by element, TF vs
 torch. The float64 reference differentiates the op's NumPy reference one input element at a time
 (equivalence.gradcheck: five-point differences, which also give each element's chain-rule terms and certify their
 own accuracy); each element is allowed rtol x the magnitude of the terms it is computed from, the op's cancelling
-terms included (OpInfo.grad_terms). Cases a catalogue witness owns on this platform (GRAD_NARROWS) are left to it;
+terms included (OpInfo.grad_terms). Cases a catalogue witness owns on this platform (its grad_narrows) are left to it;
 a side the catalogue documents as unable to differentiate an op here must raise its documented error.
 
 Registry ops on an accelerator (torch): d sum(floating outputs) / d(inputs) there in float32 against torch's float64
@@ -26,7 +26,6 @@ from hypothesis import assume, currently_in_test_context, note
 from ..catalog.losses import grad_term_scale, reduce_ref
 from ..compare import EquivalenceMismatch, assert_close, compare, describe
 from ..differences import lookup, unsupported_here
-from ..differences.ops import GRAD_NARROWS
 from ..gradcheck import SMOOTH, elements, reference_output, reference_vjp
 from ..sides import side, side_for
 from ..tolerances import Tolerance, cross, tolerance
@@ -47,7 +46,7 @@ def grad_samples(info, device: str = CPU):
 
 def owned_by_witness(info, sample) -> bool:
     """The catalogue leaves this case to a witness on this platform (a CPU kernel wrong or crashing here)."""
-    return any(GRAD_NARROWS[d.id](sample) for d in lookup("grad", info.id) if d.id in GRAD_NARROWS)
+    return any(d.grad_narrows(sample) for d in lookup("grad", info.id) if d.grad_narrows is not None)
 
 
 def op_grads(info, sample, cotangent):

@@ -163,7 +163,7 @@ class KnownDifference(Record):
     gotcha: bool = False  # also shown in the gotchas section
     unsupported: Unsupported | None = None  # a platform limitation the selected tests assert (see Unsupported)
     # What the op and gradient property tests leave to this witness (equivalence/checks/ops.py, tests/test_grads.py;
-    # differences/ops.py derives NARROWS, SIDE_NARROWS, ZERO_SIGNS and GRAD_NARROWS from these). None: nothing.
+    # differences/ops.py derives NARROWS, SIDE_NARROWS and ZERO_SIGNS from these). None: nothing.
     narrows: frozenset | None = None  # edge kinds (strategies.EDGE_KINDS) the selected op tests stop drawing, on
     # both sides, because the witness pins them down exactly; frozenset() where the entry is asserted another way
     side_narrows: dict | None = None  # {side: edge kinds} the witness owns on ONE side only: the samples still hold

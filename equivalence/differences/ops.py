@@ -4,7 +4,8 @@ Each witness runs both frameworks on a tiny input and returns what each did (an 
 string 'raises <Type>'). Entries whose `applies_to` selects an op of the registry (selector 'op:<id or name>[:dtype]')
 are looked up by the op property test (equivalence/checks/ops.py); an entry's `narrows` says which edge kinds
 (equivalence.strategies.EDGE_KINDS) that test then leaves to its witness, so the behaviour is asserted once,
-exactly, instead of skipped. NARROWS, SIDE_NARROWS, ZERO_SIGNS and GRAD_NARROWS at the end are those fields by id.
+exactly, instead of skipped. NARROWS, SIDE_NARROWS and ZERO_SIGNS at the end are those fields by id (a grad_narrows
+is read from its entry by checks.grads.owned_by_witness, whatever module holds the entry).
 """
 from __future__ import annotations
 
@@ -291,7 +292,7 @@ ENTRIES.add(KnownDifference(
             "x.clone(memory_format=torch.contiguous_format) (NCHW strides; .contiguous() keeps a one-channel "
             "channels-last tensor as it is); TF: TF_ENABLE_ONEDNN_OPTS=0. Where this entry expects the crash "
             "(oneDNN ISA AVX2), tests/test_grads.py leaves the conv2d-stride2 cases that reach the kernel "
-            "(1x1 kernel: torch with one input channel, TF with oneDNN on any) to this witness (GRAD_NARROWS) "
+            "(1x1 kernel: torch with one input channel, TF with oneDNN on any) to this witness (grad_narrows) "
             "and still draws every other kernel size and channel count there; elsewhere it draws them all",
     applies_to=("grad:conv2d-stride2",),
     grad_narrows=_reaches_onednn_1x1_avx2,
@@ -1383,7 +1384,6 @@ ENTRIES.add(KnownDifference(
 NARROWS: dict[str, frozenset] = {e.id: e.narrows for e in ENTRIES if e.narrows is not None}
 SIDE_NARROWS: dict[str, dict[str, frozenset]] = {e.id: e.side_narrows for e in ENTRIES if e.side_narrows is not None}
 ZERO_SIGNS: dict[str, frozenset | ByPlatform] = {e.id: e.zero_signs for e in ENTRIES if e.zero_signs is not None}
-GRAD_NARROWS: dict = {e.id: e.grad_narrows for e in ENTRIES if e.grad_narrows is not None}
 
 
 def zero_sign_owners(entry_id: str, conditions: dict | None = None) -> frozenset | None:

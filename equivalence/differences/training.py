@@ -694,22 +694,57 @@ ENTRIES.add(KnownDifference(
 ))
 
 
+_TINY_PAIR = [2.0 ** -63, -(2.0 ** -63)]  # cumprod [2^-63, -2^-126]: normal, but y * 0.5 is subnormal
+
+
+def _cumprod_gradients() -> dict:
+    """d sum(cumprod(v)) / dv at [2, 0, 3], and d sum(0.5 cumprod(v)) / dv1 at _TINY_PAIR in units of its true
+    value 0.5 * 2^-63 (so the observation is 1.0 or 0.0, not a number below every tolerance)."""
+    from ..sides import side_for
+
+    out = {}
+    for side in ("tf", "torch"):
+        cumprod = (lambda v: runtime.tf().math.cumprod(v)) if side == "tf" else (lambda v: v.cumprod(0))
+        tiny = side_for(side, "cpu").grad(lambda v: 0.5 * cumprod(v), np.asarray(_TINY_PAIR, np.float32))
+        out[side] = {"at [2, 0, 3]": _grad(side, cumprod, [2.0, 0.0, 3.0]),
+                     "tiny product, dv1 / true": round(float(tiny[1]) / (0.5 * 2.0 ** -63), 6) + 0.0}  # -0.0 -> 0.0
+    return out
+
+
+def _cumprod_product_may_flush(sample) -> bool:
+    """A drawn cumprod case with a running product y below 2^-96 in magnitude: TF's gradient forms y * g, which is
+    subnormal (and flushed) once |g| < 2^-126 / |y|, a cotangent of ordinary size when y is that small. Above
+    2^-96 it takes |g| < 2^-30 (~1e-9), which a standard normal cotangent draws with probability ~1e-9."""
+    x = np.asarray(sample.args[0], np.float64)
+    axis = sample.kwargs.get("axis", 0)
+    y = np.abs(np.cumprod(x, axis=axis if axis is not None else 0))
+    return bool(np.any((y > 0) & (y < 2.0 ** -96)))
+
+
 ENTRIES.add(KnownDifference(
     id="cumprod-gradient-at-zero",
     area="gradients",
-    title="Gradient of cumprod through an exact zero: TF returns 0 for the zero element, torch the true derivative",
-    tf="tf.math.cumprod's gradient divides by x (reverse cumsum of y*g / x), so a zero input gets gradient 0.",
-    torch="torch.cumprod's backward handles zeros exactly: d/dx1 sum(cumprod([2, x1, 3])) = 2 + 2*3 = 8.",
-    witness=_grads(lambda tf, v: tf.reduce_sum(tf.math.cumprod(v)), lambda t, v: v.cumprod(0).sum(), [2.0, 0.0, 3.0]),
-    expected={"tf": [1.0, 0.0, 0.0], "torch": [1.0, 8.0, 0.0]},
+    title="Gradient of cumprod: TF divides y*g by x, so an exact zero input gets 0, and so does any input whose "
+          "y*g is subnormal (TF flushes it); torch gives the true derivative",
+    tf="tf.math.cumprod's gradient is reverse_cumsum(y * g) / x (div_no_nan): a zero input gets gradient 0, and "
+       "where the product y * g is subnormal TF's CPU kernels flush it to 0 first (tf-cpu-flushes-subnormals), "
+       "so d sum(0.5 cumprod([2^-63, -2^-63])) / dx1 is -0.0 where the true value is 0.5 * 2^-63 (normal).",
+    torch="torch.cumprod's backward handles zeros exactly (d/dx1 sum(cumprod([2, x1, 3])) = 2 + 2*3 = 8) and "
+          "forms no y * g / x: 0.5 * 2^-63 exactly.",
+    witness=_cumprod_gradients,
+    expected={"tf": {"at [2, 0, 3]": [1.0, 0.0, 0.0], "tiny product, dv1 / true": 0.0},
+              "torch": {"at [2, 0, 3]": [1.0, 8.0, 0.0], "tiny product, dv1 / true": 1.0}},
     snippet_tf="tape.gradient(tf.reduce_sum(tf.math.cumprod(x)), x) at [2, 0, 3]  # [1, 0, 0]",
     snippet_torch="x.cumprod(0).sum().backward() at [2, 0, 3]  # [1, 8, 0]",
     evidence="tensorflow/python/ops/math_grad.py _CumprodGrad (divides by x: 'TODO fix this for zeros'); "
-             "torch derivatives.yaml cumprod_backward (handles zeros)",
+             "torch derivatives.yaml cumprod_backward (handles zeros); the flushed product found by "
+             "tests/test_grads.py under thorough (seed 13: [1.08e-19, -1.08e-19] along axis 0)",
     mapping="none on the TF side short of a custom gradient",
     applies_to=("grad:cumprod",),
     atol=ROUNDED,
     gotcha=True,
+    # Running products below 2^-96 are left to the witness: TF's y * g flushes for ordinary cotangents there
+    grad_narrows=_cumprod_product_may_flush,
 ))
 
 

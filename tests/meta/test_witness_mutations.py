@@ -60,6 +60,18 @@ def test_batch_norm_zero_sign_call_is_seen(monkeypatch, zeros):
         by_id("torch-batch-norm-fma-zero-sign").check()
 
 
+def test_cumprod_gradient_without_division_is_seen(monkeypatch):
+    """A tf.math.cumprod built from running products (autodiff through multiplications, no y*g / x): the zero
+    input gets its true gradient and no product is flushed, so cumprod-gradient-at-zero goes stale on tf."""
+    tf = runtime.tf()
+
+    def running_products(x, axis=0):
+        return tf.stack([tf.reduce_prod(x[:i + 1], axis=0) for i in range(x.shape[0])])
+
+    monkeypatch.setattr(tf.math, "cumprod", running_products)
+    assert_stale("cumprod-gradient-at-zero", "tf")
+
+
 # ------------------------------------------------------------------------------------------------ ops: NaN ordering
 def test_sort_nan_last_tf_is_seen(monkeypatch):
     """A tf.sort that orders NaN properly (last, the entry's old claim) makes sort-descending-nan stale on tf."""
