@@ -38,6 +38,23 @@ def ref_param_trajectory(rule, p0: np.ndarray, grads: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
+def ref_updates_from(rule, trajectory: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """The float64 rule's update of each step taken from where a side's float32 weights stand (trajectory[t-1]),
+    with the rule's own state (moments) run on the float64 path; shape (steps, ...).
+
+    Weight decay reads p, so a side's earlier roundings (ulps of a larger |p|) would otherwise reach a later update
+    through wd*lr*(p_side - p_ref): thorough (AVX2 setting, seed 15) drew sgd-weight_decay with p falling from
+    0.73 to -0.003, where that carried 1.5 ulp(p) into a pure decay step."""
+    import copy
+
+    p, out = np.asarray(trajectory[0], np.float64), []
+    for t, g in enumerate(grads):
+        probe = copy.deepcopy(rule)
+        out.append(probe.step(np.asarray(trajectory[t], np.float64), g) - np.asarray(trajectory[t], np.float64))
+        p = rule.step(p, g)
+    return np.stack(out)
+
+
 def updates(trajectory: np.ndarray) -> np.ndarray:
     """Per-step parameter updates delta_t = p_t - p_{t-1} (exact in float64 for float32 inputs)."""
     return np.diff(trajectory, axis=0)

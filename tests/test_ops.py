@@ -114,6 +114,11 @@ REGRESSIONS = [
     pytest.param("avg_pool2d", "float64",
                  Sample((np.zeros((1, 3, 3, 2)) + np.where(np.arange(18).reshape(1, 3, 3, 2) == 0, -1.5e-323, 0.0),),
                         {"k": 3, "stride": 1}, "pool"), None, id="avg_pool2d-float64-underflowing-mean"),
+    # thorough, AVX2 setting, seed 15: one output, 1 - 1 + 1e-6, both sides 1.3e-8 off (OpInfo.scale: product_terms)
+    pytest.param("conv1d-valid", "float32", Sample((np.ones((1, 2, 2), np.float32),
+                                              np.array([[[-1.0], [0.0]], [[9.999995e-07], [1.0]]], np.float32)),
+                                             {"stride": 1, "padding": "valid", "dilation": 1, "groups": 1}, "conv"),
+                 None, id="conv1d-valid-float32-cancelling-sum"),
 ]
 
 

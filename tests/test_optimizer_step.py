@@ -51,6 +51,9 @@ L2_SUM_CANCELS_BEFORE_ADAM = (np.array([[0.0], [1e-3], [0.0], [0.0], [0.0]]), np
 # Found by `thorough` (AVX2 setting, seed 12): p0 = 1 rises above 1.0 and falls back (adamw-defaults, Keras): the
 # decayed p - p*wd*lr rounds in the binade above 1.0 while p_t lies below it (the stored term's larger ulp).
 P_CROSSES_ONE = (np.array([[0.0], [-0.5], [1.0], [0.0], [0.0]]), np.array([1.0], np.float32))
+# Found by `thorough` (AVX2 setting, seed 15): sgd-weight_decay (Keras) with p falling from 0.73 to -0.003, whose
+# earlier roundings reached a pure decay step through wd*lr*p (the reference now steps from the side's own p).
+P_FALLS_THROUGH_BINADES = (np.array([[1.75], [5.5], [0.0], [0.0], [0.0]]), np.array([0.734375], np.float32))
 TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0 and ~1 (mutation tests use it)
 
 
@@ -62,6 +65,7 @@ TYPICAL = TYPICAL_UPDATE_CASE  # gradients that grow, shrink and cancel; p0 at 0
 @example(case=L2_DECAY_CANCELS_GRADIENT)
 @example(case=L2_SUM_CANCELS_BEFORE_ADAM)
 @example(case=P_CROSSES_ONE)
+@example(case=P_FALLS_THROUGH_BINADES)
 def test_optimizer_step_matches(info, device, case):
     """Updates of Keras and torch each follow their framework's float64 rule; cross configurations also agree."""
     if device != CPU:

@@ -269,6 +269,21 @@ class OpInfo(Record):
         return problems
 
 
+def product_terms(ref: Callable[..., Any]) -> Callable[[Sample], float]:
+    """An OpInfo.scale for sums of products (matmul, einsum, convolutions): max over the output of sum |x_i w_i|,
+    the float64 reference run on the operands' magnitudes. Such a sum rounds at the size of its terms, not of its
+    value: thorough (AVX2 setting, seed 15) drew a one-element conv1d of ones with w = [-1, 0, 1e-6, 1], value 1e-6
+    and terms 2, where both frameworks sat 1.3e-8 off, 4600x the rule scaled by |value|."""
+    def scale(sample: Sample) -> float:
+        args = tuple(np.abs(np.asarray(a, np.float64)) if np.asarray(a).dtype.kind == "f" else a for a in sample.args)
+        with np.errstate(all="ignore"):
+            out = np.abs(np.asarray(ref(*args, **sample.kwargs), np.float64))
+        finite = out[np.isfinite(out)]
+        return float(finite.max()) if finite.size else 1.0
+    scale.__doc__ = "max sum |x_i w_i| (opinfo.product_terms)"
+    return scale
+
+
 def local_terms(derivative_terms: Callable[[np.ndarray], np.ndarray]) -> Callable[..., tuple]:
     """OpInfo.grad_terms of an elementwise op: |cot| x derivative_terms(x), the magnitude of the terms its local
     derivative f'(x) is computed from (the docstring of `derivative_terms` is kept: it is the derivation)."""

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies as S
-from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
+from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample, product_terms
 from .samples import call
 from .ops_elementwise import FLOATS
 
@@ -135,7 +135,7 @@ def _op(name, torch_fn, tf_fn, ref, samples_fn, *, torch_api, tf_api, variant=""
                   samples_fn=samples_fn, torch_api=torch_api, tf_api=tf_api, variant=variant,
                   api="keras.ops" if tf_api.startswith("keras.") else "tf", supports_grad=grad, depth=depth,
                   exact=exact, notes=notes, zero_sign="" if exact else DOT_PRODUCT_ZERO_SIGN,
-                  on_device=on_device or {})
+                  scale=None if exact else product_terms(ref), on_device=on_device or {})
 
 
 _MATMUL_DTYPES = FLOATS + ("int32",)

@@ -17,7 +17,7 @@ from ..reference import SELU_ALPHA, SELU_SCALE
 from ..runtime import keras, torch
 from . import grad_terms
 from ..tolerances import Tolerance, eps, for_arrays, tolerance
-from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample
+from .opinfo import DOT_PRODUCT_ZERO_SIGN, OnDevice, OpInfo, Sample, product_terms
 from .samples import call, reduction, unary
 from .ops_elementwise import _erf, _sigmoid, away_from_zero
 
@@ -182,6 +182,7 @@ def _conv(nsp, variant, **cfg):
     return _nn(name, _torch_conv, _tf_conv, _conv_ref, _conv_samples(nsp, **cfg),
                torch_api=f"torch.nn.functional.{name}", tf_api="tf.nn.convolution", variant=variant,
                depth=_conv_depth, dtypes=("float32", "float64"), zero_sign=DOT_PRODUCT_ZERO_SIGN,
+               scale=product_terms(_conv_ref),
                # cuDNN's backward-data spreads NaN from a non-finite weight further than CPU and float64 do
                # (tests/test_gpu.py::test_gpu_conv_grad_with_nonfinite_weight_spreads_nan asserts it exactly)
                on_device={"cuda": OnDevice(grad_avoid=frozenset({"inf", "nan"}))} if nsp == 2 else None,

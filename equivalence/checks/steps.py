@@ -1,7 +1,8 @@
 """The optimizer-step check: OPTIMIZER_DB configurations stepped a few times from one float32 start, on one device.
 
 On the CPU: per-step updates (delta_t = p_t - p_{t-1}) of Keras and torch each against their framework's float64
-rule under the per-element, per-optimizer `training.update_bound`, and (cross configurations) each other under the
+rule stepped from the side's own p_{t-1} (`training.ref_updates_from`) under the per-element, per-optimizer
+`training.update_bound`, and (cross configurations) each other under the
 sum of both bounds. On an accelerator (torch): the updates there against torch's float64 rule under the scalar
 `training.update_tolerance` (the rule the device check was measured with) and against torch on the CPU under
 cross() of it (assert_device_agrees).
@@ -13,8 +14,8 @@ import numpy as np
 from ..compare import EquivalenceMismatch, compare, describe
 from ..error_bounds import ElementBound
 from ..sides import side_for
-from ..training import (l2_rounding_bound, magnitude_updates, ref_param_trajectory, update_bound,
-                        update_tolerance, updates)
+from ..training import (l2_rounding_bound, magnitude_updates, ref_param_trajectory, ref_updates_from,
+                        update_bound, update_tolerance, updates)
 from .axes import CPU
 from .ops import assert_device_agrees
 
@@ -31,7 +32,7 @@ def update_checks(info, grads: np.ndarray, p0: np.ndarray) -> list:
     ctx = _context(info, p0, grads)
     got, bounds, checks = {}, {}, []
     for name, (trajectory, rule) in runs.items():
-        ref = updates(ref_param_trajectory(rule(info.hyper), p0, grads))
+        ref = ref_updates_from(rule(info.hyper), np.asarray(trajectory, np.float64), grads)
         magnitude = magnitude_updates(rule(info.hyper), p0, grads)
         extra = l2_rounding_bound(lambda: rule(info.hyper), p0, grads)
         got[name], bounds[name] = updates(trajectory), update_bound(rule(info.hyper), trajectory, magnitude,
