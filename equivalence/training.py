@@ -24,6 +24,8 @@ visible even when the final weights would hide it. The update bound (`update_bou
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import runtime, sides
@@ -45,8 +47,6 @@ def ref_updates_from(rule, trajectory: np.ndarray, grads: np.ndarray) -> np.ndar
     Weight decay reads p, so a side's earlier roundings (ulps of a larger |p|) would otherwise reach a later update
     through wd*lr*(p_side - p_ref): thorough (AVX2 setting, seed 15) drew sgd-weight_decay with p falling from
     0.73 to -0.003, where that carried 1.5 ulp(p) into a pure decay step."""
-    import copy
-
     p, out = np.asarray(trajectory[0], np.float64), []
     for t, g in enumerate(grads):
         probe = copy.deepcopy(rule)
@@ -75,11 +75,12 @@ def l2_rounding_bound(make_rule, p0: np.ndarray, grads: np.ndarray):
     turned negative under a positive gradient); Adam then normalises the cancelled gradient, so that rounding
     reaches the update almost undamped. Each step's sum is nudged by that much either way in a float64 run of the
     rule (later steps follow through p and the moments); the bound adds up the largest change of each update."""
-    if not make_rule().coupled_l2:
+    rule = make_rule()
+    if not rule.coupled_l2:
         return 0.0
-    base = ref_param_trajectory(make_rule(), p0, grads)
+    wd, u = rule.h["wd"], eps("float32")
+    base = ref_param_trajectory(rule, p0, grads)
     reference, total = updates(base), np.zeros(np.shape(grads), np.float64)
-    wd, u = make_rule().h["wd"], eps("float32")
     for t in range(1, len(grads) + 1):
         err = u * (np.abs(grads[t - 1]) + wd * np.abs(base[t - 1]))
         worst = 0.0
@@ -89,6 +90,14 @@ def l2_rounding_bound(make_rule, p0: np.ndarray, grads: np.ndarray):
             worst = np.maximum(worst, np.abs(updates(ref_param_trajectory(rule, p0, grads)) - reference))
         total += worst
     return total
+
+
+def rule_bound(make_rule, p0: np.ndarray, grads: np.ndarray):
+    """trajectory -> `update_bound` for one side's steps from (p0, grads): the parts that depend only on the rule
+    and its inputs (`magnitude_updates`, `l2_rounding_bound`) computed once. make_rule: a fresh float64 rule."""
+    magnitude = magnitude_updates(make_rule(), p0, grads)
+    extra = l2_rounding_bound(make_rule, p0, grads)
+    return lambda trajectory: update_bound(make_rule(), trajectory, magnitude, extra=extra)
 
 
 def update_bound(rule, trajectory: np.ndarray, magnitude: np.ndarray, why: str = "", extra=0.0):

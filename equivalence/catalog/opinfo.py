@@ -280,7 +280,6 @@ def product_terms(ref: Callable[..., Any]) -> Callable[[Sample], float]:
             out = np.abs(np.asarray(ref(*args, **sample.kwargs), np.float64))
         finite = out[np.isfinite(out)]
         return float(finite.max()) if finite.size else 1.0
-    scale.__doc__ = "max sum |x_i w_i| (opinfo.product_terms)"
     return scale
 
 

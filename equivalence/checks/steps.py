@@ -14,8 +14,7 @@ import numpy as np
 from ..compare import EquivalenceMismatch, compare, describe
 from ..error_bounds import ElementBound
 from ..sides import side_for
-from ..training import (l2_rounding_bound, magnitude_updates, ref_param_trajectory, ref_updates_from,
-                        update_bound, update_tolerance, updates)
+from ..training import ref_param_trajectory, ref_updates_from, rule_bound, update_tolerance, updates
 from .axes import CPU
 from .ops import assert_device_agrees
 
@@ -33,10 +32,7 @@ def update_checks(info, grads: np.ndarray, p0: np.ndarray) -> list:
     got, bounds, checks = {}, {}, []
     for name, (trajectory, rule) in runs.items():
         ref = ref_updates_from(rule(info.hyper), np.asarray(trajectory, np.float64), grads)
-        magnitude = magnitude_updates(rule(info.hyper), p0, grads)
-        extra = l2_rounding_bound(lambda: rule(info.hyper), p0, grads)
-        got[name], bounds[name] = updates(trajectory), update_bound(rule(info.hyper), trajectory, magnitude,
-                                                                    extra=extra)
+        got[name], bounds[name] = updates(trajectory), rule_bound(lambda: rule(info.hyper), p0, grads)(trajectory)
         checks.append(compare(got[name], ref, bounds[name], what=f"{info.id} updates", label_a=name,
                               label_b=f"ref64_{'keras' if name == 'tf' else 'torch'}_rule", context=ctx))
     if info.cross:

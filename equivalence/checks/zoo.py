@@ -43,7 +43,7 @@ from ..model_tolerance import accumulation_depth
 from ..models import Pair
 from ..sides import side_for
 from ..tolerances import Tolerance, cross, tolerance
-from ..training import l2_rounding_bound, magnitude_updates, ref_param_trajectory, update_bound, updates
+from ..training import ref_param_trajectory, rule_bound, updates
 from ..weights import load_keras, load_torch, read_torch
 from .axes import CPU
 from .grads import central_difference, directional_tolerance
@@ -232,9 +232,8 @@ def _rule_update(info, framework: str, p0, g):
     rule = lambda: getattr(info, RULES[framework])(info.hyper)
     p0, g = np.asarray(p0, np.float64), np.asarray(g, np.float64)
     ref = updates(ref_param_trajectory(rule(), p0, g[None]))[0]
-    magnitude = magnitude_updates(rule(), p0, g[None])
-    extra = l2_rounding_bound(rule, p0, g[None])
-    return ref, lambda p1: update_bound(rule(), np.stack([p0, np.asarray(p1, np.float64)]), magnitude, extra=extra)
+    bound = rule_bound(rule, p0, g[None])
+    return ref, lambda p1: bound(np.stack([p0, np.asarray(p1, np.float64)]))
 
 
 def keras_lookups(pair: Pair, x) -> dict:

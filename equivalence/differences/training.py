@@ -715,9 +715,7 @@ def _cumprod_product_may_flush(sample) -> bool:
     """A drawn cumprod case with a running product y below 2^-96 in magnitude: TF's gradient forms y * g, which is
     subnormal (and flushed) once |g| < 2^-126 / |y|, a cotangent of ordinary size when y is that small. Above
     2^-96 it takes |g| < 2^-30 (~1e-9), which a standard normal cotangent draws with probability ~1e-9."""
-    x = np.asarray(sample.args[0], np.float64)
-    axis = sample.kwargs.get("axis", 0)
-    y = np.abs(np.cumprod(x, axis=axis if axis is not None else 0))
+    y = np.abs(np.cumprod(np.asarray(sample.args[0], np.float64), axis=sample.kwargs["axis"]))  # scans: int axis
     return bool(np.any((y > 0) & (y < 2.0 ** -96)))
 
 
